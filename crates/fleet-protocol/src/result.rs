@@ -114,6 +114,19 @@ pub struct JobError {
     pub request_id: Option<String>,
 }
 
+impl JobError {
+    /// An error of `class` with `message` and no Frame.io details.
+    pub fn new(class: ErrorClass, message: impl Into<String>) -> JobError {
+        JobError {
+            class,
+            message: message.into(),
+            http_status: None,
+            detail: None,
+            request_id: None,
+        }
+    }
+}
+
 /// The classes of error. The first six are poison messages, refused before any work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

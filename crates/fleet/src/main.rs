@@ -1,1 +1,5 @@
-fn main() {}
+//! Entry point of the `fleet` command; everything lives in the library.
+
+fn main() -> std::process::ExitCode {
+    fleet::main()
+}

@@ -1,0 +1,244 @@
+//! `fleet demo`: the fleet end to end on embedded defaults.
+//!
+//! Declares the topology, starts a worker in this process with its metrics port, publishes
+//! a mix of sample jobs (quick, slow, retried, failing, malformed, for an unknown account),
+//! waits for one result per job, then prints a summary read from the worker's `/metrics`
+//! page beside what the results said.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use fleet_protocol::kinds::{FailParams, NoopParams, SleepParams};
+use fleet_protocol::{Job, JobId, JobSpec, Outcome};
+use fleet_worker::broker::{self, job_properties, JobPublisher, ResultReader};
+use fleet_worker::metrics::sum_samples;
+use fleet_worker::topology::{self, Names};
+use fleet_worker::{Handlers, Metrics, Settings, Worker};
+use tokio_util::sync::CancellationToken;
+
+/// The demo's defaults over the worker's: two service accounts, test kinds on, short
+/// retry delays, a free metrics port.
+const DEMO_SETTINGS: &str = r#"
+[worker]
+enable_test_kinds = true
+max_attempts = 4
+retry_base_ms = 250
+retry_max_ms = 2000
+shutdown_grace_secs = 10
+
+[metrics]
+listen = "127.0.0.1:0"
+
+[accounts.studio-a]
+client_id = "demo-studio-a"
+client_secret = "demo-studio-a-secret"
+
+[accounts.agency-b]
+client_id = "demo-agency-b"
+client_secret = "demo-agency-b-secret"
+prefetch = 16
+"#;
+
+/// Arguments of `fleet demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Quick `test.noop` jobs per account.
+    #[arg(long, default_value_t = 500)]
+    jobs: usize,
+    /// Seconds to wait for all results.
+    #[arg(long, default_value_t = 60)]
+    timeout_secs: u64,
+}
+
+/// Runs the demo; exits non-zero when any job has no result.
+pub async fn run(config: Option<&Path>, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let settings =
+        Settings::load_layered(Some(DEMO_SETTINGS), config, None).context("demo settings")?;
+    fleet_worker::logging::init(&settings.log);
+    let names = Names::new(settings.topology.prefix.as_str());
+
+    let connection = broker::connect(&settings, "fleet demo")
+        .await
+        .context("connecting to RabbitMQ (is it running? `make broker` starts it)")?;
+    let channel = connection.create_channel().await?;
+    topology::declare(&channel, &settings)
+        .await
+        .context("declaring the topology")?;
+    let results_queue = format!("{}.results.demo", settings.topology.prefix);
+    let mut reader = ResultReader::bind(&connection, &names, &results_queue, "#").await?;
+
+    let (metrics_url, shutdown, worker) = start_worker(settings.clone()).await?;
+    println!("worker running; metrics at {metrics_url}");
+
+    let started = Instant::now();
+    let expected = publish_samples(&connection, &names, args.jobs).await?;
+    println!("published {expected} jobs and malformed messages");
+
+    let outcomes = collect(
+        &mut reader,
+        expected,
+        Duration::from_secs(args.timeout_secs),
+    )
+    .await;
+    let elapsed = started.elapsed();
+    let page = reqwest::get(&metrics_url).await?.text().await?;
+
+    shutdown.cancel();
+    worker.await.context("worker task")??;
+    let _ = channel
+        .queue_delete(results_queue.as_str().into(), Default::default())
+        .await;
+    let _ = connection.close(200, "demo done".into()).await;
+
+    print_summary(&outcomes, &page, elapsed);
+    let received: usize = outcomes.values().sum();
+    if received < expected {
+        bail!("{} of {expected} results missing", expected - received);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+type WorkerTask = tokio::task::JoinHandle<Result<(), fleet_worker::WorkerError>>;
+
+async fn start_worker(
+    settings: Settings,
+) -> anyhow::Result<(String, CancellationToken, WorkerTask)> {
+    let mut handlers = Handlers::new();
+    handlers.register_test_kinds();
+    let listener = Metrics::bind(settings.metrics.listen).await?;
+    let url = format!("http://{}/metrics", listener.local_addr()?);
+
+    let worker = Worker::new(settings, handlers);
+    let metrics = worker.metrics();
+    let shutdown = CancellationToken::new();
+    let stopped = shutdown.clone();
+    tokio::spawn(async move { metrics.serve(listener, stopped.cancelled_owned()).await });
+    let task = tokio::spawn(worker.run(shutdown.clone()));
+    Ok((url, shutdown, task))
+}
+
+/// Publishes the sample mix and returns how many results to expect.
+async fn publish_samples(
+    connection: &lapin::Connection,
+    names: &Names,
+    quick_per_account: usize,
+) -> anyhow::Result<usize> {
+    let mut jobs = Vec::new();
+    for account in ["studio-a", "agency-b"] {
+        let job = |spec: JobSpec| Job::new(JobId::random(), account, spec);
+        jobs.extend((0..quick_per_account).map(|_| job(JobSpec::Noop(NoopParams {}))));
+        jobs.extend((0..20).map(|i| {
+            job(JobSpec::Sleep(SleepParams {
+                millis: 50 + i * 20,
+            }))
+        }));
+        let flaky = FailParams {
+            transient_failures: 2,
+            permanent: false,
+        };
+        jobs.extend((0..5).map(|_| job(JobSpec::Fail(flaky.clone()))));
+        let doomed = FailParams {
+            transient_failures: 0,
+            permanent: true,
+        };
+        jobs.extend((0..3).map(|_| job(JobSpec::Fail(doomed.clone()))));
+        let hopeless = FailParams {
+            transient_failures: 99,
+            permanent: false,
+        };
+        jobs.push(job(JobSpec::Fail(hopeless)));
+    }
+    jobs.push(Job::new(
+        JobId::random(),
+        "nobody",
+        JobSpec::Noop(NoopParams {}),
+    ));
+
+    let publisher = JobPublisher::new(connection, names).await?;
+    publisher.publish_many(&jobs, 256).await?;
+
+    let poison: [(&str, Vec<u8>); 4] = [
+        ("not-json", b"this is not json".to_vec()),
+        ("unknown-kind", br#"{"version":1,"id":"p2","account":"studio-a","kind":"file.melt","params":{}}"#.to_vec()),
+        ("bad-params", br#"{"version":1,"id":"p3","account":"studio-a","kind":"test.sleep","params":{"millis":"soon"}}"#.to_vec()),
+        ("too-large", vec![b' '; 300 * 1024]),
+    ];
+    for (id, body) in &poison {
+        publisher
+            .publish_raw("studio-a", body, job_properties(id))
+            .await?;
+    }
+    Ok(jobs.len() + poison.len())
+}
+
+/// Reads results until `expected` came or `timeout` passed; counts them by outcome and
+/// error class.
+async fn collect(
+    reader: &mut ResultReader,
+    expected: usize,
+    timeout: Duration,
+) -> BTreeMap<String, usize> {
+    let deadline = Instant::now() + timeout;
+    let mut outcomes = BTreeMap::new();
+    let mut received = 0;
+    while received < expected {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok(result) = reader.next(left).await else {
+            break;
+        };
+        let label = match (&result.outcome, &result.error) {
+            (Outcome::Failed, Some(error)) => format!("failed: {}", error.class.as_str()),
+            (outcome, _) => outcome.as_str().to_owned(),
+        };
+        *outcomes.entry(label).or_default() += 1;
+        received += 1;
+    }
+    outcomes
+}
+
+fn print_summary(outcomes: &BTreeMap<String, usize>, page: &str, elapsed: Duration) {
+    println!();
+    println!("results received ({:.1}s):", elapsed.as_secs_f64());
+    for (label, count) in outcomes {
+        println!("  {label:<32} {count:>6}");
+    }
+
+    println!("worker metrics (/metrics):");
+    let line = |label: &str, value: f64| println!("  {label:<32} {:>6}", value.round() as u64);
+    line(
+        "jobs succeeded",
+        sum_samples(page, "fleet_jobs_total", &[("outcome", "succeeded")]),
+    );
+    line(
+        "jobs failed",
+        sum_samples(page, "fleet_jobs_total", &[("outcome", "failed")]),
+    );
+    line(
+        "retries scheduled",
+        sum_samples(page, "fleet_job_retries_total", &[]),
+    );
+    line(
+        "dead-lettered",
+        sum_samples(page, "fleet_dead_letters_total", &[]),
+    );
+    line(
+        "duplicate deliveries",
+        sum_samples(page, "fleet_duplicate_deliveries_total", &[]),
+    );
+    line(
+        "broker reconnects",
+        sum_samples(page, "fleet_broker_reconnects_total", &[]),
+    );
+    let count = sum_samples(page, "fleet_job_duration_seconds_count", &[]);
+    let total = sum_samples(page, "fleet_job_duration_seconds_sum", &[]);
+    if count > 0.0 {
+        println!(
+            "  {:<32} {:>6.1} ms",
+            "mean job duration",
+            total / count * 1000.0
+        );
+    }
+}
