@@ -5,6 +5,10 @@
 //! [`Settings::load`] validates everything at start, with an error that names the bad key,
 //! so a worker never starts half-configured. Service-account secrets come from the
 //! environment or a file and are held in [`SecretString`], which never prints its value.
+//!
+//! The `[frameio]` section is the client's [`frameio::ClientConfig`]: its two base URLs
+//! (`FLEET__FRAMEIO__API_BASE_URL`, `FLEET__FRAMEIO__IMS_BASE_URL`) point the same binary at
+//! the real Frame.io and IMS or at the simulator.
 
 use std::collections::BTreeMap;
 use std::collections::HashMap;
@@ -12,8 +16,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use frameio::{ClientConfig, Credentials, DEFAULT_SCOPE};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use url::Url;
 
 /// The defaults every source is layered over.
 const DEFAULTS: &str = include_str!("defaults.toml");
@@ -36,6 +42,12 @@ pub struct Settings {
 
     /// Log format and filter.
     pub log: LogSettings,
+
+    /// How Frame.io and Adobe IMS are reached: base URLs, timeouts, token and upload
+    /// behaviour. Every key of [`frameio::ClientConfig`] may be set; absent ones keep the
+    /// client's defaults, which reach the real services.
+    #[serde(default)]
+    pub frameio: ClientConfig,
 
     /// The service accounts this worker serves, by alias.
     #[serde(default)]
@@ -160,6 +172,11 @@ pub struct AccountSettings {
     /// This account's prefetch, overriding `worker.prefetch`.
     #[serde(default)]
     pub prefetch: Option<u16>,
+
+    /// The IMS scopes to ask for, space separated; `openid AdobeID frame.s2s.all` (what a
+    /// Frame.io server-to-server credential is granted) when not set.
+    #[serde(default)]
+    pub scope: Option<String>,
 }
 
 /// A configuration that cannot be used, naming the key at fault.
@@ -225,6 +242,21 @@ impl Settings {
     /// The account's client secret. Present for every account once loaded.
     pub fn client_secret(&self, alias: &str) -> Option<&SecretString> {
         self.accounts.get(alias)?.client_secret.as_ref()
+    }
+
+    /// The IMS credentials of an account, ready for a [`frameio::Client`]; `None` for an
+    /// unknown alias.
+    pub fn credentials(&self, alias: &str) -> Option<Credentials> {
+        let account = self.accounts.get(alias)?;
+        let secret = account.client_secret.as_ref()?;
+        Some(Credentials {
+            client_id: account.client_id.clone(),
+            client_secret: secret.clone(),
+            scope: account
+                .scope
+                .clone()
+                .unwrap_or_else(|| DEFAULT_SCOPE.to_owned()),
+        })
     }
 
     /// The prefetch of an account's consumer.
@@ -300,6 +332,22 @@ impl Settings {
                 u64::from(self.topology.delivery_limit),
             ),
             ("broker.reconnect_min_ms", self.broker.reconnect_min_ms),
+            (
+                "frameio.connect_timeout_ms",
+                self.frameio.connect_timeout_ms,
+            ),
+            (
+                "frameio.request_timeout_ms",
+                self.frameio.request_timeout_ms,
+            ),
+            (
+                "frameio.upload_part_timeout_ms",
+                self.frameio.upload_part_timeout_ms,
+            ),
+            (
+                "frameio.upload_concurrency",
+                self.frameio.upload_concurrency as u64,
+            ),
         ];
         if let Some((key, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(invalid(key, "must be greater than 0".into()));
@@ -323,7 +371,26 @@ impl Settings {
                 "must be a non-empty word".into(),
             ));
         }
+        self.validate_frameio()?;
         self.validate_accounts()
+    }
+
+    fn validate_frameio(&self) -> Result<(), ConfigError> {
+        let urls = [
+            ("frameio.api_base_url", &self.frameio.api_base_url),
+            ("frameio.ims_base_url", &self.frameio.ims_base_url),
+        ];
+        for (key, url) in urls {
+            check_base_url(url).map_err(|reason| invalid(key, reason))?;
+        }
+
+        if self.frameio.ims_rejection_hold_secs == 0 {
+            return Err(invalid(
+                "frameio.ims_rejection_hold_secs",
+                "must be greater than 0, or a bad secret is sent to IMS on every request".into(),
+            ));
+        }
+        Ok(())
     }
 
     fn validate_accounts(&self) -> Result<(), ConfigError> {
@@ -356,9 +423,35 @@ impl Settings {
                     "must be greater than 0".into(),
                 ));
             }
+            if account.scope.as_ref().is_some_and(|s| s.trim().is_empty()) {
+                return Err(invalid(
+                    &format!("accounts.{alias}.scope"),
+                    "is empty; leave it out for the default scopes".into(),
+                ));
+            }
         }
         Ok(())
     }
+}
+
+/// Checks that `text` is an absolute `http` or `https` URL that paths can be appended to.
+/// Plain `http` is accepted because the simulator serves it on loopback. The messages do not
+/// repeat the URL: a malformed one might carry a password.
+fn check_base_url(text: &str) -> Result<(), String> {
+    let url = Url::parse(text).map_err(|e| format!("is not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("must be an http:// or https:// URL".into());
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("has no host".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not carry a user name or password".into());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("must not have a query or a fragment".into());
+    }
+    Ok(())
 }
 
 fn invalid(key: &str, reason: String) -> ConfigError {
@@ -474,5 +567,134 @@ mod tests {
             .map(|d| d.as_millis())
             .collect();
         assert_eq!(millis, vec![100, 200, 350]);
+    }
+
+    #[test]
+    fn the_frameio_defaults_are_the_clients_own() {
+        let settings = load(&[]).unwrap();
+
+        assert_eq!(settings.frameio, ClientConfig::default());
+    }
+
+    #[test]
+    fn frameio_base_urls_and_timeouts_come_from_the_environment() {
+        let settings = load(&[
+            ("FLEET__FRAMEIO__API_BASE_URL", "http://127.0.0.1:8470"),
+            ("FLEET__FRAMEIO__IMS_BASE_URL", "http://127.0.0.1:8471/"),
+            ("FLEET__FRAMEIO__REQUEST_TIMEOUT_MS", "2500"),
+        ])
+        .unwrap();
+
+        assert_eq!(settings.frameio.api_base_url, "http://127.0.0.1:8470");
+        assert_eq!(settings.frameio.ims_base_url, "http://127.0.0.1:8471/");
+        assert_eq!(settings.frameio.request_timeout_ms, 2500);
+        let defaults = ClientConfig::default();
+        assert_eq!(
+            settings.frameio.upload_concurrency,
+            defaults.upload_concurrency
+        );
+    }
+
+    #[test]
+    fn a_frameio_section_can_come_from_a_file() {
+        let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+        std::io::Write::write_all(
+            &mut file,
+            b"[frameio]\napi_base_url = \"https://frameio.example\"\nims_max_retries = 0\n",
+        )
+        .unwrap();
+
+        let settings = Settings::load_from(Some(file.path()), env(&[])).unwrap();
+
+        assert_eq!(settings.frameio.api_base_url, "https://frameio.example");
+        assert_eq!(settings.frameio.ims_max_retries, 0);
+        assert_eq!(
+            settings.frameio.ims_base_url,
+            ClientConfig::default().ims_base_url
+        );
+    }
+
+    #[test]
+    fn bad_frameio_values_name_their_key() {
+        let cases = [
+            ("FLEET__FRAMEIO__API_BASE_URL", "ftp://frameio.example"),
+            ("FLEET__FRAMEIO__API_BASE_URL", "not a url"),
+            (
+                "FLEET__FRAMEIO__API_BASE_URL",
+                "http://frameio.example/?x=1",
+            ),
+            ("FLEET__FRAMEIO__API_BASE_URL", "mailto:ops@example.com"),
+            ("FLEET__FRAMEIO__IMS_BASE_URL", "127.0.0.1:8470"),
+            ("FLEET__FRAMEIO__IMS_BASE_URL", ""),
+            ("FLEET__FRAMEIO__REQUEST_TIMEOUT_MS", "0"),
+            ("FLEET__FRAMEIO__CONNECT_TIMEOUT_MS", "0"),
+            ("FLEET__FRAMEIO__UPLOAD_CONCURRENCY", "0"),
+            ("FLEET__FRAMEIO__IMS_REJECTION_HOLD_SECS", "0"),
+        ];
+
+        for (key, value) in cases {
+            let named = key
+                .trim_start_matches("FLEET__")
+                .replace("__", ".")
+                .to_lowercase();
+            let text = load(&[(key, value)]).unwrap_err().to_string();
+            assert!(text.contains(&named), "{key}={value}: {text}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_frameio_key_is_refused() {
+        let text = load(&[("FLEET__FRAMEIO__API_URL", "http://127.0.0.1:1")])
+            .unwrap_err()
+            .to_string();
+
+        assert!(text.contains("api_url"), "{text}");
+    }
+
+    #[test]
+    fn a_password_in_a_base_url_is_refused_without_being_repeated() {
+        let url = "https://ops:hunter2-pass@frameio.example";
+
+        let text = load(&[("FLEET__FRAMEIO__API_BASE_URL", url)])
+            .unwrap_err()
+            .to_string();
+
+        assert!(text.contains("frameio.api_base_url"), "{text}");
+        assert!(!text.contains("hunter2-pass"), "{text}");
+    }
+
+    #[test]
+    fn credentials_carry_the_default_or_the_configured_scope() {
+        let settings = load(&[
+            ("FLEET__ACCOUNTS__ACME__CLIENT_ID", "id-1"),
+            ("FLEET__ACCOUNTS__ACME__CLIENT_SECRET", "secret-1"),
+            ("FLEET__ACCOUNTS__BETA__CLIENT_ID", "id-2"),
+            ("FLEET__ACCOUNTS__BETA__CLIENT_SECRET", "secret-2"),
+            ("FLEET__ACCOUNTS__BETA__SCOPE", "openid frame.s2s.all"),
+        ])
+        .unwrap();
+
+        let acme = settings.credentials("acme").unwrap();
+        let beta = settings.credentials("beta").unwrap();
+
+        assert_eq!(acme.client_id, "id-1");
+        assert_eq!(acme.client_secret.expose_secret(), "secret-1");
+        assert_eq!(acme.scope, DEFAULT_SCOPE);
+        assert_eq!(beta.scope, "openid frame.s2s.all");
+        assert!(settings.credentials("nobody").is_none());
+        assert!(!format!("{acme:?}").contains("secret-1"));
+    }
+
+    #[test]
+    fn an_empty_scope_names_its_key() {
+        let text = load(&[
+            ("FLEET__ACCOUNTS__ACME__CLIENT_ID", "id-1"),
+            ("FLEET__ACCOUNTS__ACME__CLIENT_SECRET", "secret-1"),
+            ("FLEET__ACCOUNTS__ACME__SCOPE", " "),
+        ])
+        .unwrap_err()
+        .to_string();
+
+        assert!(text.contains("accounts.acme.scope"), "{text}");
     }
 }
