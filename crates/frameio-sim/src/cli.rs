@@ -4,9 +4,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use tokio::net::TcpListener;
+use tokio::signal::unix::{signal, SignalKind};
 
 use crate::config::{RateLimitMode, Seed, SimConfig};
 use crate::error::SimError;
+use crate::reachable;
 
 /// Options of the simulator's command line.
 #[derive(Debug, Clone, clap::Args)]
@@ -58,7 +60,11 @@ impl SimArgs {
     }
 }
 
-/// Runs the simulator with these options until Ctrl-C.
+/// Runs the simulator with these options until SIGINT (Ctrl-C) or SIGTERM.
+///
+/// Once the port is bound it prints one line to standard output,
+/// `Frame.io simulator listening on http://ADDR`, so that scripts and tests that asked for
+/// port 0 learn the real one; Frame.io is under `/v4` and IMS under `/ims/token/v3` there.
 pub async fn run_cli(args: SimArgs) -> Result<(), SimError> {
     let config = args.config()?;
     let listener = TcpListener::bind(args.listen)
@@ -67,15 +73,36 @@ pub async fn run_cli(args: SimArgs) -> Result<(), SimError> {
             addr: args.listen,
             source,
         })?;
+    let addr = listener.local_addr().map_err(SimError::LocalAddr)?;
+
     for account in &config.seed.service_accounts {
         tracing::info!(client_id = %account.client_id, "service account available");
     }
-    let shutdown = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::warn!(%error, "cannot listen for Ctrl-C; stop the process instead");
-            std::future::pending::<()>().await;
-        }
-        tracing::info!("Ctrl-C received, stopping");
-    };
-    crate::serve(config, listener, shutdown).await
+    // The handlers are installed before the ready line, so that a signal sent as soon as it
+    // is read stops the server instead of killing the process.
+    let stop = stop_signal();
+    println!("Frame.io simulator listening on http://{}", reachable(addr));
+    crate::serve(config, listener, stop).await
+}
+
+/// Installs SIGINT (Ctrl-C) and SIGTERM handlers now and returns a future that resolves on
+/// the first of them; SIGTERM is how Kubernetes and process supervisors stop a process.
+fn stop_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    let terminate = signal(SignalKind::terminate());
+    let interrupt = signal(SignalKind::interrupt());
+
+    async move {
+        let (mut terminate, mut interrupt) = match (terminate, interrupt) {
+            (Ok(terminate), Ok(interrupt)) => (terminate, interrupt),
+            (Err(error), _) | (_, Err(error)) => {
+                tracing::warn!(%error, "cannot listen for stop signals; kill the process instead");
+                return std::future::pending().await;
+            }
+        };
+        let name = tokio::select! {
+            _ = interrupt.recv() => "SIGINT",
+            _ = terminate.recv() => "SIGTERM",
+        };
+        tracing::info!(signal = name, "stopping");
+    }
 }

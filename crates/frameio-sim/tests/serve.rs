@@ -95,3 +95,44 @@ async fn shutdown_closes_idle_keep_alive_connections() {
     assert!(stopped.is_ok(), "shutdown waited for an idle connection");
     assert!(http.get(format!("{base}/v4/me")).send().await.is_err());
 }
+
+#[tokio::test]
+async fn the_binary_prints_its_address_and_exits_0_on_sigterm() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_frameio-sim"))
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    // Kept open to the end, so that the simulator never writes into a closed pipe.
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    tokio::time::timeout(Duration::from_secs(30), stdout.read_line(&mut line))
+        .await
+        .expect("the address is printed")
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("Frame.io simulator listening on ")
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .to_owned();
+
+    let answer = reqwest::get(format!("{base}/v4/me")).await.unwrap();
+    let pid = child.id().unwrap().to_string();
+    let killed = tokio::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("the simulator stops")
+        .unwrap();
+
+    assert_eq!(answer.status(), 401);
+    assert!(killed.success());
+    assert_eq!(status.code(), Some(0));
+}
