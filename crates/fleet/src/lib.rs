@@ -4,12 +4,16 @@
 //! - `fleet topology apply`: declares exchanges and queues, as a worker does at start.
 //! - `fleet enqueue`: publishes jobs (sample or given) with confirms.
 //! - `fleet results`: prints results from a queue.
+//! - `fleet accounts check [ALIAS]`: proves that service accounts reach Frame.io.
+//! - `fleet sim`: runs the Frame.io and IMS simulator in the foreground.
 //! - `fleet demo`: runs the whole fleet once on embedded defaults and prints a summary.
 //!
 //! Every command reads the same settings: embedded defaults, then `--config FILE`, then
 //! `FLEET__` environment variables (see `fleet_worker::config`).
 
+mod accounts;
 mod demo;
+mod sim;
 mod tools;
 mod worker;
 
@@ -46,6 +50,20 @@ enum Command {
     Results(tools::ResultsArgs),
     /// Runs a worker, sample jobs and a summary on the embedded demo settings.
     Demo(demo::DemoArgs),
+    /// Checks the configured Frame.io service accounts.
+    Accounts {
+        #[command(subcommand)]
+        action: AccountsAction,
+    },
+    /// Runs the Frame.io and IMS simulator in the foreground until SIGINT or SIGTERM.
+    Sim(frameio_sim::SimArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum AccountsAction {
+    /// Fetches a token for each account (or the one named), calls Frame.io as it and prints
+    /// the user, accounts and workspaces it reaches; exits non-zero when any account fails.
+    Check(accounts::CheckArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,5 +102,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Enqueue(args) => tools::enqueue(config, args).await,
         Command::Results(args) => tools::results(config, args).await,
         Command::Demo(args) => demo::run(config, args).await,
+        Command::Accounts {
+            action: AccountsAction::Check(args),
+        } => accounts::check(config, args).await,
+        Command::Sim(args) => sim::run(args).await,
     }
 }
