@@ -228,7 +228,7 @@ pub struct Share {
     pub fields: Map<String, Value>,
     /// Shared asset ids, in order.
     pub asset_ids: Vec<String>,
-    /// Reviewers, rendered as users.
+    /// Reviewers, rendered as Frame.io `User`s, in the order they were added.
     pub reviewers: Vec<Value>,
     /// Bookkeeping.
     pub stamp: Stamp,

@@ -4,6 +4,7 @@
 mod common;
 
 use common::{fast_sim, Api, ALPHA, BETA};
+use reqwest::Method;
 use serde_json::json;
 
 const A: &str = ALPHA.account_id;
@@ -453,12 +454,82 @@ async fn shares(api: &Api) {
         )
         .await;
     assert_eq!(reviewers.status, 204);
+    share_contents(api, &id, &file).await;
     assert_eq!(
         api.delete(&format!("/v4/accounts/{A}/shares/{id}"))
             .await
             .status,
         204
     );
+}
+
+/// The flat asset list of a share and its reviewers, added, listed and removed.
+async fn share_contents(api: &Api, id: &str, shared_file: &str) {
+    let folder = api.folder(A, ALPHA.root_folder_id, "share-folder").await;
+    let nested = upload_small_file(api, &folder, "nested.mp4").await;
+    let added = api
+        .post(
+            &format!("/v4/accounts/{A}/shares/{id}/assets"),
+            json!({"data": {"asset_id": folder}}),
+        )
+        .await;
+    assert_eq!(added.status, 200);
+    let assets = api
+        .get(&format!(
+            "/v4/accounts/{A}/shares/{id}/assets?include_total_count=true"
+        ))
+        .await;
+    let ids: Vec<&str> = assets
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [shared_file, folder.as_str(), nested.as_str()]);
+    assert_eq!(assets.body["total_count"], 3);
+
+    let more = api
+        .post(
+            &format!("/v4/accounts/{A}/shares/{id}/reviewers"),
+            json!({"data": {"message": "And you", "reviewers": {
+                "user_ids": [ALPHA.user_id], "emails": ["R@example.com"]}}}),
+        )
+        .await;
+    assert_eq!(more.status, 204);
+    let reviewers = api
+        .get(&format!("/v4/accounts/{A}/shares/{id}/reviewers"))
+        .await;
+    let emails: Vec<&str> = reviewers
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        emails,
+        ["r@example.com", "sim-client-alpha@techacct.adobe.com"]
+    );
+    assert_eq!(reviewers.data()[1]["name"], ALPHA.user_name);
+
+    let removal = json!({"data": {"reviewers": {"emails": ["r@example.com"]}}});
+    let path = format!("/v4/accounts/{A}/shares/{id}/reviewers");
+    let removed = api.call(Method::DELETE, &path, Some(removal.clone())).await;
+    assert_eq!(removed.status, 204);
+    let again = api.call(Method::DELETE, &path, Some(removal)).await;
+    assert_eq!(again.status, 204, "removing an absent reviewer is no error");
+    let left = api.get(&path).await;
+    assert_eq!(left.data().as_array().unwrap().len(), 1);
+    assert_eq!(left.data()[0]["id"], ALPHA.user_id);
+
+    let unknown_list = api
+        .post(
+            &path,
+            json!({"data": {"message": "x", "reviewers": {"share_list_ids": ["nope"]}}}),
+        )
+        .await;
+    assert_eq!(unknown_list.status, 404);
 }
 
 async fn webhooks(api: &Api) {

@@ -8,7 +8,8 @@ use std::time::Duration;
 use frameio::check::check_account;
 use frameio::models::{
     AddReviewers, Asset, CommentUpdate, FieldDefinitionUpdate, MetadataBulkUpdate, MetadataValue,
-    NewComment, NewFieldDefinition, NewShare, NewWebhook, Reviewers, ShareAccess, WebhookUpdate,
+    NewComment, NewFieldDefinition, NewShare, NewWebhook, RemoveReviewers, Reviewers, ShareAccess,
+    User, WebhookUpdate,
 };
 use frameio::{Client, ClientConfig, Credentials, ErrorClass, ListParams};
 use frameio_sim::{SimConfig, SimHandle, ALPHA};
@@ -368,15 +369,18 @@ async fn metadata_values_and_field_definitions() {
     sim.handle.shutdown().await;
 }
 
-/// The simulator answers 501 to `shares.list_assets`, `shares.list_reviewers` and
-/// `shares.remove_reviewers`, so assets are read back by removing them (it refuses to remove
-/// an asset a share does not hold) and reviewers only through their validation.
+/// Shares: created with a file, read back through the flat asset list (a shared folder
+/// brings what it holds), reviewers added, listed and removed.
 #[tokio::test]
 async fn shares_with_assets_and_reviewers() {
     let sim = start().await;
     let c = &sim.client;
     let first = small_file(c, ROOT, "share-1.mp4").await;
-    let second = small_file(c, ROOT, "share-2.mp4").await;
+    let folder = c
+        .create_folder(ACCOUNT, ROOT, "Share folder")
+        .await
+        .unwrap();
+    let nested = small_file(c, &folder.id, "share-2.mp4").await;
     let new = NewShare::new("Client review", ShareAccess::Secure).with_assets(vec![first.clone()]);
 
     let share = c.create_share(ACCOUNT, PROJECT, &new).await.unwrap();
@@ -386,32 +390,53 @@ async fn shares_with_assets_and_reviewers() {
     let listed = collect(c.shares(ACCOUNT, PROJECT, ListParams::new())).await;
     assert!(listed.iter().any(|s| s.id == share.id));
 
-    c.add_share_asset(ACCOUNT, &share.id, &second)
+    c.add_share_asset(ACCOUNT, &share.id, &folder.id)
         .await
         .unwrap();
-    for asset in [&first, &second] {
-        c.remove_share_asset(ACCOUNT, &share.id, asset)
-            .await
-            .unwrap();
-        let again = c.remove_share_asset(ACCOUNT, &share.id, asset).await;
-        assert_eq!(
-            again.unwrap_err().status(),
-            Some(404),
-            "{asset} was removed twice"
-        );
-    }
+    let params = ListParams::new().page_size(2);
+    let shared = collect(c.share_assets(ACCOUNT, &share.id, params.clone())).await;
+    let mut expected = vec![first.clone(), folder.id.clone(), nested];
+    expected.sort();
+    assert_eq!(ids(&shared), expected);
+    c.remove_share_asset(ACCOUNT, &share.id, &folder.id)
+        .await
+        .unwrap();
+    let again = c.remove_share_asset(ACCOUNT, &share.id, &folder.id).await;
+    assert_eq!(again.unwrap_err().status(), Some(404));
+    let left = collect(c.share_assets(ACCOUNT, &share.id, params)).await;
+    assert_eq!(ids(&left), [first]);
 
+    let emails = |list: &[User]| list.iter().map(|u| u.email.clone()).collect::<Vec<_>>();
     let invite = AddReviewers {
         message: "Please review".into(),
         notify_by_email: Some(false),
         reviewers: Reviewers {
-            emails: Some(vec!["producer@example.com".into()]),
+            emails: Some(vec![
+                "producer@example.com".into(),
+                "editor@example.com".into(),
+            ]),
             ..Default::default()
         },
     };
     c.add_share_reviewers(ACCOUNT, &share.id, &invite)
         .await
         .unwrap();
+    let reviewers = collect(c.share_reviewers(ACCOUNT, &share.id, ListParams::new())).await;
+    assert_eq!(
+        emails(&reviewers),
+        ["producer@example.com", "editor@example.com"]
+    );
+    let removal = RemoveReviewers {
+        reviewers: Reviewers {
+            emails: Some(vec!["producer@example.com".into()]),
+            ..Default::default()
+        },
+    };
+    c.remove_share_reviewers(ACCOUNT, &share.id, &removal)
+        .await
+        .unwrap();
+    let reviewers = collect(c.share_reviewers(ACCOUNT, &share.id, ListParams::new())).await;
+    assert_eq!(emails(&reviewers), ["editor@example.com"]);
     let nobody = AddReviewers {
         reviewers: Reviewers::default(),
         ..invite

@@ -1,5 +1,7 @@
 //! Collaboration on assets: comments, metadata fields and values, shares and webhooks.
 
+use std::collections::HashSet;
+
 use chrono::Utc;
 use serde_json::{json, Map, Value};
 
@@ -7,7 +9,8 @@ use super::assets::{asset, id_list, string_field};
 use super::{created, no_content, not_implemented, ok, paginate, project, workspace, Ctx, Reply};
 use crate::error::ApiError;
 use crate::store::{
-    merge, new_id, AssetKind, Comment, FieldDefinition, Includes, Share, Store, Webhook,
+    merge, new_id, user_json, Asset, AssetKind, Comment, FieldDefinition, Includes, Share, Store,
+    Webhook,
 };
 
 // === comments ===
@@ -341,15 +344,17 @@ pub(super) fn shares(store: &mut Store, operation: &str, ctx: &Ctx) -> Result<Re
             rendered["asset_removed"] = json!(asset_id);
             ok(rendered)
         }
+        "shares.list_assets" => {
+            let includes = ctx.includes();
+            let items = shared_assets(store, share(store, ctx, id)?)
+                .into_iter()
+                .map(|a| store.asset_json(a, &includes))
+                .collect();
+            paginate(items, ctx)
+        }
         "shares.add_reviewers" => {
             share(store, ctx, id)?;
-            let reviewers = data.get("reviewers").cloned().unwrap_or(Value::Null);
-            let mut added = Vec::new();
-            for (kind, ids) in reviewers.as_object().into_iter().flatten() {
-                for value in ids.as_array().into_iter().flatten() {
-                    added.push(json!({"type": kind, "value": value}));
-                }
-            }
+            let added = reviewer_users(store, &data)?;
             if added.is_empty() {
                 return Err(ApiError::invalid_field(
                     "/data/reviewers",
@@ -357,7 +362,28 @@ pub(super) fn shares(store: &mut Store, operation: &str, ctx: &Ctx) -> Result<Re
                 ));
             }
             if let Some(s) = store.shares.get_mut(id) {
-                s.reviewers.extend(added);
+                for user in added {
+                    if !s.reviewers.iter().any(|r| same_email(r, &user)) {
+                        s.reviewers.push(user);
+                    }
+                }
+            }
+            no_content()
+        }
+        "shares.list_reviewers" => paginate(share(store, ctx, id)?.reviewers.clone(), ctx),
+        "shares.remove_reviewers" => {
+            share(store, ctx, id)?;
+            let named = NamedReviewers::from_data(&data);
+            if named.is_empty() {
+                return Err(ApiError::invalid_field(
+                    "/data/reviewers",
+                    "at least one reviewer is required",
+                ));
+            }
+            // Removing a reviewer the share does not have changes nothing and is no error,
+            // so that a retried removal succeeds.
+            if let Some(s) = store.shares.get_mut(id) {
+                s.reviewers.retain(|r| !named.matches(r));
             }
             no_content()
         }
@@ -371,6 +397,133 @@ fn share<'s>(store: &'s Store, ctx: &Ctx, id: &str) -> Result<&'s Share, ApiErro
         .get(id)
         .filter(|s| s.account_id == ctx.account_id())
         .ok_or_else(|| ApiError::not_found("Share", id))
+}
+
+/// The assets of a share as a recursively flat list: each shared asset, then what a shared
+/// folder holds at any depth. A version stack stands for its versions, which are not listed.
+fn shared_assets<'s>(store: &'s Store, share: &Share) -> Vec<&'s Asset> {
+    let mut seen = HashSet::new();
+    let mut found = Vec::new();
+    let mut pending: Vec<&str> = share.asset_ids.iter().rev().map(String::as_str).collect();
+    while let Some(id) = pending.pop() {
+        let Some(asset) = store.assets.get(id) else {
+            continue;
+        };
+        if !seen.insert(asset.id.as_str()) {
+            continue;
+        }
+        found.push(asset);
+        if asset.kind == AssetKind::Folder {
+            let children = store.children(&asset.id);
+            pending.extend(children.iter().rev().map(|c| c.id.as_str()));
+        }
+    }
+    found
+}
+
+/// The reviewers a `reviewers` object names, as lists of e-mails, user ids and Adobe ids.
+struct NamedReviewers {
+    emails: Vec<String>,
+    user_ids: Vec<String>,
+    adobe_user_ids: Vec<String>,
+    share_list_ids: Vec<String>,
+}
+
+impl NamedReviewers {
+    fn from_data(data: &Map<String, Value>) -> Self {
+        let reviewers = data.get("reviewers");
+        let list = |key: &str| -> Vec<String> {
+            reviewers
+                .and_then(|r| r.get(key))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        };
+        NamedReviewers {
+            emails: list("emails"),
+            user_ids: list("user_ids"),
+            adobe_user_ids: list("adobe_user_ids"),
+            share_list_ids: list("share_list_ids"),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.emails.is_empty()
+            && self.user_ids.is_empty()
+            && self.adobe_user_ids.is_empty()
+            && self.share_list_ids.is_empty()
+    }
+
+    /// Whether a reviewer (a rendered `User`) is one of those named.
+    fn matches(&self, reviewer: &Value) -> bool {
+        let field = |name: &str| reviewer.get(name).and_then(Value::as_str).unwrap_or("");
+        self.emails
+            .iter()
+            .any(|e| e.eq_ignore_ascii_case(field("email")))
+            || self.user_ids.iter().any(|id| id == field("id"))
+            || self
+                .adobe_user_ids
+                .iter()
+                .any(|id| id == field("adobe_user_id"))
+    }
+}
+
+/// The users an `add_reviewers` body names, rendered as Frame.io `User`s.
+///
+/// An e-mail of a known user gives that user, any other e-mail an invited reviewer; a user id
+/// must be a known user. The simulator has no Adobe directory, so an Adobe user id becomes a
+/// reviewer with a placeholder e-mail under the reserved `.invalid` domain. No share list
+/// exists in the simulated world, so any share list id is unknown.
+fn reviewer_users(store: &Store, data: &Map<String, Value>) -> Result<Vec<Value>, ApiError> {
+    let named = NamedReviewers::from_data(data);
+    if let Some(list_id) = named.share_list_ids.first() {
+        return Err(ApiError::not_found("Share list", list_id));
+    }
+
+    let mut users = Vec::new();
+    for email in &named.emails {
+        let known = store
+            .users
+            .values()
+            .find(|u| u.email.eq_ignore_ascii_case(email));
+        users.push(known.map_or_else(|| invitee(email, None), user_json));
+    }
+    for user_id in &named.user_ids {
+        let user = store
+            .users
+            .get(user_id)
+            .ok_or_else(|| ApiError::not_found("User", user_id))?;
+        users.push(user_json(user));
+    }
+    for adobe_id in &named.adobe_user_ids {
+        let email = format!("{adobe_id}@adobe-user.invalid");
+        users.push(invitee(&email, Some(adobe_id)));
+    }
+    Ok(users)
+}
+
+/// A reviewer who is not a user of the simulated world.
+fn invitee(email: &str, adobe_user_id: Option<&str>) -> Value {
+    json!({
+        "id": new_id(),
+        "name": null,
+        "email": email,
+        "active": null,
+        "adobe_user_id": adobe_user_id,
+        "avatar_url": null,
+    })
+}
+
+fn same_email(a: &Value, b: &Value) -> bool {
+    let email = |v: &Value| {
+        v.get("email")
+            .and_then(Value::as_str)
+            .map(str::to_lowercase)
+    };
+    email(a).is_some() && email(a) == email(b)
 }
 
 // === webhooks ===
