@@ -297,17 +297,45 @@ async fn ims_recovers_once_the_failure_hold_has_passed() {
     assert_eq!(ims.calls(), 2);
 }
 
+/// A `/v4/me` that holds every request carrying the first token until `held` of them have
+/// arrived, then refuses them all at once; later tokens are accepted.
+fn refusing_together_route(api_calls: Arc<AtomicUsize>, held: usize) -> Router {
+    let gate = Arc::new(tokio::sync::Barrier::new(held));
+    Router::new().route(
+        "/v4/me",
+        get(move |headers: HeaderMap| {
+            let (api_calls, gate) = (api_calls.clone(), gate.clone());
+            async move {
+                api_calls.fetch_add(1, Ordering::SeqCst);
+                if bearer(&headers).unwrap_or_default() == format!("{TOKEN_PREFIX}1") {
+                    gate.wait().await;
+                    return StatusCode::UNAUTHORIZED.into_response();
+                }
+                Json(json!({"data": {"id": "u1", "name": "SA", "email": "sa@example.com"}}))
+                    .into_response()
+            }
+        }),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_concurrent_401s_lead_to_one_new_token() {
     let ims = FakeIms::issuing(3600);
     let api_calls = Arc::new(AtomicUsize::new(0));
-    let server = common::serve(ims.route(refusing_route(api_calls.clone(), false))).await;
+    // Every request is sent with the first token before any 401 comes back, so that all of
+    // them refresh at once.
+    let router = refusing_together_route(api_calls.clone(), 100);
+    let server = common::serve(ims.route(router)).await;
     let client = common::client(&server.base_url);
     client.tokens().token().await.unwrap();
 
-    let results = join_all((0..100).map(|_| client.me())).await;
+    let calls = (0..100).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move { client.me().await })
+    });
+    let results = join_all(calls).await;
 
-    assert!(results.iter().all(Result::is_ok));
+    assert!(results.into_iter().all(|r| r.unwrap().is_ok()));
     assert_eq!(ims.calls(), 2);
     assert_eq!(api_calls.load(Ordering::SeqCst), 200);
     assert_eq!(client.tokens().stats().invalidations, 1);
