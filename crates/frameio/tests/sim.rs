@@ -583,3 +583,120 @@ async fn one_token_serves_many_calls() {
     assert!(c.tokens().remaining().unwrap() > Duration::from_secs(3600));
     sim.handle.shutdown().await;
 }
+
+/// Every error class as the simulator produces it, and the rate-limit headers of every
+/// answer handed to the observer.
+#[tokio::test]
+async fn the_simulators_errors_are_classified_and_its_rate_limits_observed() {
+    // Real limits: `folders.create` allows 3 per second.
+    let handle = frameio_sim::spawn(SimConfig::default(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let config = ClientConfig {
+        request_timeout_ms: 300,
+        ims_max_retries: 1,
+        ims_backoff_base_ms: 10,
+        ..ClientConfig::with_base_url(&handle.base_url())
+    };
+    let c = Client::new(config.clone(), Credentials::new(CLIENT_ID, CLIENT_SECRET))
+        .unwrap()
+        .with_rate_limit_observer(std::sync::Arc::new(move |op, limit| {
+            sink.lock().unwrap().push((op, limit))
+        }));
+    let fault = |update: frameio_sim::FaultUpdate| {
+        handle.update_faults(&frameio_sim::FaultUpdate {
+            clear: true,
+            operations: Some(vec!["users.show".into()]),
+            ..update
+        })
+    };
+
+    // Sent at once, so that the bucket cannot drain between them on a busy machine.
+    let names: Vec<String> = (0..6).map(|i| format!("burst-{i}")).collect();
+    let burst = futures::future::join_all(names.iter().map(|n| c.create_folder(ACCOUNT, ROOT, n)));
+    let (admitted, refused): (Vec<_>, Vec<_>) = burst.await.into_iter().partition(Result::is_ok);
+    assert!(admitted.len() >= 3, "{} admitted", admitted.len());
+    let throttled = refused.into_iter().next().expect("a 429").unwrap_err();
+    assert_eq!(throttled.kind(), "http_429");
+    assert!(throttled.is_transient());
+    assert!(throttled.detail().is_some() && throttled.request_id().is_some());
+    let limit = throttled.rate_limit().unwrap();
+    assert_eq!(
+        (limit.limit, limit.remaining, limit.window),
+        (3, 0, Duration::from_secs(1))
+    );
+
+    let missing = c.file(ACCOUNT, "no-such-file", &[]).await.unwrap_err();
+    assert_eq!(
+        (missing.kind(), missing.class()),
+        ("http_404", ErrorClass::Permanent)
+    );
+    assert!(missing.detail().is_some() && missing.request_id().is_some());
+    let foreign = c.workspace(frameio_sim::BETA.account_id, WORKSPACE).await;
+    assert_eq!(foreign.unwrap_err().kind(), "http_403");
+    let unsortable = ListParams::new().sort("colour_asc");
+    let refused: Result<Vec<_>, _> = c.accounts(unsortable).try_collect().await;
+    assert_eq!(refused.unwrap_err().kind(), "http_422");
+
+    fault(frameio_sim::FaultUpdate {
+        fail_next: Some(1),
+        error_status: Some(503),
+        ..Default::default()
+    });
+    let unavailable = c.me().await.unwrap_err();
+    assert_eq!(
+        (unavailable.kind(), unavailable.is_transient()),
+        ("http_503", true)
+    );
+    fault(frameio_sim::FaultUpdate {
+        drop_next: Some(1),
+        ..Default::default()
+    });
+    let dropped = c.me().await.unwrap_err();
+    assert_eq!(
+        (dropped.kind(), dropped.is_transient()),
+        ("transport", true)
+    );
+    fault(frameio_sim::FaultUpdate {
+        latency_ms: Some(1_000),
+        ..Default::default()
+    });
+    let slow = c.me().await.unwrap_err();
+    assert_eq!((slow.kind(), slow.is_transient()), ("timeout", true));
+    handle.update_faults(&frameio_sim::FaultUpdate {
+        clear: true,
+        fail_next: Some(10),
+        error_status: Some(502),
+        operations: Some(vec!["ims.token".into()]),
+        ims: Some(true),
+        ..Default::default()
+    });
+    let fresh = Client::new(config, Credentials::new(CLIENT_ID, CLIENT_SECRET)).unwrap();
+    let ims_down = fresh.me().await.unwrap_err();
+    assert_eq!(
+        (ims_down.kind(), ims_down.is_transient()),
+        ("ims_unavailable", true)
+    );
+    assert_eq!(
+        fresh.tokens().stats().ims_requests,
+        2,
+        "one try and one retry"
+    );
+
+    let seen = seen.lock().unwrap().clone();
+    let creates: Vec<_> = seen
+        .iter()
+        .filter(|(op, _)| op.id() == "folders.create")
+        .map(|(_, limit)| *limit)
+        .collect();
+    assert_eq!(creates.len(), 6, "every answer, 429s included, is observed");
+    assert!(creates
+        .iter()
+        .all(|l| l.limit == 3 && l.window == Duration::from_secs(1)));
+    assert!(creates.iter().any(|l| l.remaining == 2));
+    assert!(creates.iter().any(|l| l.remaining == 0));
+    assert!(seen.iter().any(|(op, _)| op.id() == "files.show"));
+    handle.shutdown().await;
+}
