@@ -3,7 +3,11 @@
 //! Generates a file (1 GiB unless `UPLOAD_BENCH_MIB` says otherwise), starts the simulator
 //! in this process, uploads the file with the client's streaming part uploader and prints
 //! the throughput and the process's peak resident memory (`VmHWM`), which stays far below
-//! the file size because parts are streamed from disk in small reads.
+//! the file size because parts are streamed from disk in small reads. It fails when the
+//! upload is incomplete or the peak grew by more than [`MAX_RSS_GROWTH_MIB`].
+//!
+//! The generated file is a temporary file, removed when the benchmark ends, fails, or is
+//! stopped with SIGINT or SIGTERM.
 //!
 //! ```text
 //! cargo run --release -p frameio --example upload_bench
@@ -11,12 +15,18 @@
 //! ```
 
 use std::io::Write;
+use std::path::Path;
 use std::time::Instant;
 
 use frameio::{Client, ClientConfig, Credentials};
 use frameio_sim::{SimConfig, ALPHA};
+use tokio::signal::unix::{signal, SignalKind};
 
 const MIB: u64 = 1024 * 1024;
+
+/// The most the peak resident memory may grow during the upload: a fraction of the default
+/// 1 GiB file, so that a client holding the file in memory fails the benchmark.
+const MAX_RSS_GROWTH_MIB: f64 = 256.0;
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -51,7 +61,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let size = env_number("UPLOAD_BENCH_MIB", 1024) * MIB;
     let concurrency = env_number("UPLOAD_BENCH_CONCURRENCY", 4) as usize;
 
+    // The handlers are installed before the file exists: a signal then ends the run through
+    // an ordinary return, so that the file is dropped (and deleted) on every way out.
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
     let file = generate(size)?;
+    let outcome = tokio::select! {
+        outcome = run(file.path(), size, concurrency) => outcome,
+        _ = interrupt.recv() => Err("interrupted by SIGINT".into()),
+        _ = terminate.recv() => Err("interrupted by SIGTERM".into()),
+    };
+    let path = file.path().to_owned();
+    file.close()?;
+    println!("temporary file:     {} removed", path.display());
+    outcome
+}
+
+async fn run(path: &Path, size: u64, concurrency: usize) -> Result<(), Box<dyn std::error::Error>> {
     let before_kib = proc_status_kib("VmHWM:").unwrap_or_default();
 
     let sim = frameio_sim::spawn(SimConfig::default(), "127.0.0.1:0".parse()?).await?;
@@ -69,7 +95,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .upload_local_file(
             ALPHA.account_id,
             ALPHA.root_folder_id,
-            file.path(),
+            path,
             Some("bench.mov"),
         )
         .await?;
@@ -81,7 +107,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     sim.shutdown().await;
 
     let mib = size as f64 / MIB as f64;
-    let peak_kib = proc_status_kib("VmHWM:").unwrap_or_default();
+    let before_mib = before_kib as f64 / 1024.0;
+    let peak_mib = proc_status_kib("VmHWM:").unwrap_or_default() as f64 / 1024.0;
     println!(
         "file size:          {mib:.0} MiB in {} parts",
         uploaded.parts
@@ -94,10 +121,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("bytes at simulator: {}", stats.upload_bytes_received);
     println!("upload complete:    {}", status.upload_complete);
-    println!("peak RSS before:    {:.1} MiB", before_kib as f64 / 1024.0);
-    println!("peak RSS (VmHWM):   {:.1} MiB", peak_kib as f64 / 1024.0);
+    println!("peak RSS before:    {before_mib:.1} MiB");
+    println!("peak RSS (VmHWM):   {peak_mib:.1} MiB");
     if !status.upload_complete || stats.upload_bytes_received != size {
         return Err("the simulator did not receive the whole file".into());
+    }
+    if peak_mib - before_mib > MAX_RSS_GROWTH_MIB {
+        return Err(format!("peak memory grew by more than {MAX_RSS_GROWTH_MIB} MiB").into());
     }
     Ok(())
 }
