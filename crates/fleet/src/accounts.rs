@@ -36,29 +36,10 @@ pub async fn check(config: Option<&Path>, args: CheckArgs) -> anyhow::Result<Exi
     fleet_worker::logging::init(&settings.log);
     let aliases = selected_aliases(&settings, args.alias.as_deref())?;
 
-    let http = frameio::http_client(&settings.frameio).context("cannot build the HTTP client")?;
-    let mut clients = Vec::with_capacity(aliases.len());
-    for alias in &aliases {
-        clients.push(account_client(&settings, &http, alias)?);
-    }
-    let reports = join_all(
-        clients
-            .iter()
-            .map(|client| account_report(&settings, client)),
-    )
-    .await;
+    let clients = account_clients(&settings, &aliases)?;
+    let reports = join_all(clients.iter().map(|c| account_report(&settings, c))).await;
 
-    let secrets = configured_secrets(&settings);
-    for report in &reports {
-        println!("{}", redact(&report.to_string(), &secrets));
-    }
-
-    let failed = reports.iter().filter(|r| !r.report.is_ok()).count();
-    println!(
-        "{} checked: {} OK, {failed} FAILED",
-        plural(reports.len(), "account"),
-        reports.len() - failed
-    );
+    let failed = print_reports(&settings, &reports);
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
@@ -139,6 +120,15 @@ fn selected_aliases(settings: &Settings, alias: Option<&str>) -> anyhow::Result<
     }
 }
 
+/// One client per alias, all sharing one connection pool.
+fn account_clients(settings: &Settings, aliases: &[String]) -> anyhow::Result<Vec<AccountClient>> {
+    let http = frameio::http_client(&settings.frameio).context("cannot build the HTTP client")?;
+    aliases
+        .iter()
+        .map(|alias| account_client(settings, &http, alias))
+        .collect()
+}
+
 fn account_client(
     settings: &Settings,
     http: &reqwest::Client,
@@ -169,6 +159,22 @@ async fn account_report(settings: &Settings, account: &AccountClient) -> AliasRe
         alias: account.alias.clone(),
         report,
     }
+}
+
+/// Prints the reports, secrets scrubbed, and a summary line; returns how many failed.
+fn print_reports(settings: &Settings, reports: &[AliasReport]) -> usize {
+    let secrets = configured_secrets(settings);
+    for report in reports {
+        println!("{}", redact(&report.to_string(), &secrets));
+    }
+
+    let failed = reports.iter().filter(|r| !r.report.is_ok()).count();
+    println!(
+        "{} checked: {} OK, {failed} FAILED",
+        plural(reports.len(), "account"),
+        reports.len() - failed
+    );
+    failed
 }
 
 /// Every configured client secret, longest first so that a secret containing another is
