@@ -12,6 +12,11 @@
 #   url          Prints the AMQP URL of the default vhost.
 #   vhost NAME   Creates vhost NAME (if missing), grants guest full permissions on it and
 #                prints its AMQP URL.
+#   delete-vhost NAME
+#                Deletes vhost NAME and everything in it (no error when it is missing).
+#   user NAME PASSWORD VHOST
+#                Creates (or updates) user NAME with full permissions on VHOST; prints the URL.
+#   ctl ARGS...  Runs rabbitmqctl ARGS against this node (tests read queue arguments with it).
 #   pid          Prints the OS pid of this node's Erlang VM (exits 1 when there is none).
 #
 # A node is never the system's default one: everything it owns lives in its own directory.
@@ -256,6 +261,35 @@ cmd_vhost() {
     echo "amqp://guest:guest@127.0.0.1:$port/$vhost"
 }
 
+cmd_delete_vhost() {
+    local vhost="${1:-}"
+    [[ -n "$vhost" ]] || die "usage: broker.sh delete-vhost NAME"
+    ctl delete_vhost "$vhost" >/dev/null 2>&1 || true
+}
+
+cmd_user() {
+    local user="${1:-}" password="${2:-}" vhost="${3:-}"
+    [[ -n "$user" && -n "$password" && -n "$vhost" ]] \
+        || die "usage: broker.sh user NAME PASSWORD VHOST"
+    [[ "$user" =~ ^[A-Za-z0-9._-]+$ ]] || die "user name must match [A-Za-z0-9._-]+: $user"
+
+    # The password goes to rabbitmqctl on its standard input, never on a command line that
+    # other processes could read.
+    if ! ctl list_users --silent 2>/dev/null | cut -f1 | grep -qx -- "$user"; then
+        node_env
+        printf '%s' "$password" | "$sbin/rabbitmqctl" -n "$node" add_user "$user" >/dev/null \
+            || die "could not create user $user"
+    else
+        node_env
+        printf '%s' "$password" \
+            | "$sbin/rabbitmqctl" -n "$node" change_password "$user" >/dev/null \
+            || die "could not set the password of $user"
+    fi
+    ctl set_permissions -p "$vhost" "$user" '.*' '.*' '.*' >/dev/null \
+        || die "could not grant $user permissions on vhost $vhost"
+    echo "amqp://$user:***@127.0.0.1:$port/$vhost"
+}
+
 sbin="$(find_sbin)"
 command="${1:-}"
 shift || true
@@ -273,6 +307,9 @@ case "$command" in
         ;;
     url) echo "amqp://guest:guest@127.0.0.1:$port/%2f" ;;
     vhost) cmd_vhost "$@" ;;
+    delete-vhost) cmd_delete_vhost "$@" ;;
+    user) cmd_user "$@" ;;
+    ctl) ctl "$@" ;;
     pid) live_pid ;;
     *)
         sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
