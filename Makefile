@@ -16,11 +16,18 @@ demo:
 	scripts/broker.sh start
 	$(CARGO) run --release -p fleet -- demo
 
-## test: unit, integration and end-to-end tests against a real RabbitMQ node of their own.
+# Nodes the end-to-end tests start for themselves (name:port); `make test` stops them after.
+TEST_NODES := fleet-test:5682 fleet-restart:5683 fleet-heartbeat:5684
+
+## test: unit, integration and end-to-end tests against real RabbitMQ nodes of their own.
 test:
 	$(TEST_BROKER) scripts/broker.sh start
 	$(CARGO) build -p fleet --bin fleet
-	$(TEST_BROKER) $(CARGO) test --workspace --no-fail-fast
+	status=0; $(TEST_BROKER) $(CARGO) test --workspace --no-fail-fast || status=$$?; \
+	for node in $(TEST_NODES); do \
+	    FLEET_BROKER_NAME=$${node%:*} FLEET_BROKER_PORT=$${node#*:} scripts/broker.sh stop; \
+	done; \
+	exit $$status
 
 ## lint: formatting and clippy, warnings denied.
 lint:

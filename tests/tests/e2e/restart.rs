@@ -140,3 +140,60 @@ async fn a_consumer_cancelled_by_the_server_is_re_established() {
     assert_eq!(collected.missing(&ids(&batch)).count(), 0);
     worker.stop().await.unwrap();
 }
+
+/// A broker that stops answering (its VM frozen with SIGSTOP, as a network partition would
+/// look) is declared lost after missed heartbeats; once it answers again the worker is
+/// connected and consuming, and jobs published meanwhile run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missed_heartbeats_are_detected_and_the_worker_resumes() {
+    let node = Node::private("fleet-heartbeat", 5684);
+    let mut bed = TestBed::on(&node, "heartbeat");
+    bed.set("FLEET__BROKER__HEARTBEAT_SECS", "1");
+    let mut results = ResultCollector::bind(&bed).await;
+    let worker = InProcessWorker::start(bed.settings()).await;
+    assert!(worker.wait_ready(Duration::from_secs(30)).await);
+    let batch = jobs("hb", ALPHA, 200, noop());
+    let connection = bed.connect().await;
+    bed.publisher(&connection)
+        .await
+        .publish_many(&batch, 64)
+        .await
+        .unwrap();
+    drop(connection);
+
+    let pid = node.pid().expect("the node runs");
+    signal(pid, "STOP");
+    let lost = wait_connected(&worker, 0.0, Duration::from_secs(20)).await;
+    signal(pid, "CONT");
+    let collected = results
+        .collect(&ids(&batch), Duration::from_secs(120), Duration::ZERO)
+        .await;
+    let page = worker.metrics().await;
+
+    assert!(lost, "the frozen broker was never declared lost");
+    assert_eq!(collected.missing(&ids(&batch)).count(), 0);
+    assert!(sum_samples(&page, "fleet_broker_reconnects_total", &[]) >= 1.0);
+    assert!(worker.wait_ready(Duration::from_secs(30)).await);
+    worker.stop().await.unwrap();
+}
+
+async fn wait_connected(worker: &InProcessWorker, state: f64, timeout: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + timeout;
+    while tokio::time::Instant::now() < deadline {
+        let page = worker.metrics().await;
+        if sum_samples(&page, "fleet_broker_connected", &[]) == state {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+fn signal(pid: u32, name: &str) {
+    let status = std::process::Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid.to_string())
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{name} {pid}");
+}
