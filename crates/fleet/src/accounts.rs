@@ -36,15 +36,21 @@ pub async fn check(config: Option<&Path>, args: CheckArgs) -> anyhow::Result<Exi
     fleet_worker::logging::init(&settings.log);
     let aliases = selected_aliases(&settings, args.alias.as_deref())?;
 
-    let clients = account_clients(&settings, &aliases)?;
-    let reports = join_all(clients.iter().map(|c| account_report(&settings, c))).await;
-
-    let failed = print_reports(&settings, &reports);
+    let failed = check_and_print(&settings, &aliases).await?;
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Checks `aliases` at the same time, prints their reports and a summary line, and returns
+/// how many failed. `fleet demo` uses it too.
+pub async fn check_and_print(settings: &Settings, aliases: &[String]) -> anyhow::Result<usize> {
+    let clients = account_clients(settings, aliases)?;
+    let reports = join_all(clients.iter().map(|c| account_report(settings, c))).await;
+
+    Ok(print_reports(settings, &reports))
 }
 
 /// One account's client, labelled with its alias.

@@ -1,9 +1,12 @@
 //! `fleet demo`: the fleet end to end on embedded defaults.
 //!
-//! Declares the topology, starts a worker in this process with its metrics port, publishes
-//! a mix of sample jobs (quick, slow, retried, failing, malformed, for an unknown account),
-//! waits for one result per job, then prints a summary read from the worker's `/metrics`
-//! page beside what the results said.
+//! Starts the Frame.io simulator in this process and checks the two demo service accounts
+//! against it (IMS token, `/v4/me`, accounts and workspaces), declares the topology, starts
+//! a worker with its metrics port, publishes a mix of sample jobs (quick, slow, retried,
+//! failing, malformed, for an unknown account), waits for one result per job, then prints a
+//! summary read from the worker's `/metrics` page beside what the results said.
+//!
+//! The sample jobs are of the `test.*` kinds, which need no Frame.io call.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -17,10 +20,14 @@ use fleet_worker::broker::{self, job_properties, JobPublisher, ResultReader};
 use fleet_worker::metrics::sum_samples;
 use fleet_worker::topology::{self, Names};
 use fleet_worker::{Handlers, Metrics, Settings, Worker};
+use frameio_sim::SimConfig;
 use tokio_util::sync::CancellationToken;
 
-/// The demo's defaults over the worker's: two service accounts, test kinds on, short
-/// retry delays, a free metrics port.
+use crate::accounts;
+
+/// The demo's defaults over the worker's: two service accounts (the simulator's built-in
+/// test credentials), test kinds on, short retry delays, a free metrics port. The Frame.io
+/// and IMS URLs of the simulator are added when it is up.
 const DEMO_SETTINGS: &str = r#"
 [worker]
 enable_test_kinds = true
@@ -33,12 +40,12 @@ shutdown_grace_secs = 10
 listen = "127.0.0.1:0"
 
 [accounts.studio-a]
-client_id = "demo-studio-a"
-client_secret = "demo-studio-a-secret"
+client_id = "sim-client-alpha"
+client_secret = "sim-secret-alpha"
 
 [accounts.agency-b]
-client_id = "demo-agency-b"
-client_secret = "demo-agency-b-secret"
+client_id = "sim-client-beta"
+client_secret = "sim-secret-beta"
 prefetch = 16
 "#;
 
@@ -55,10 +62,22 @@ pub struct DemoArgs {
 
 /// Runs the demo; exits non-zero when any job has no result.
 pub async fn run(config: Option<&Path>, args: DemoArgs) -> anyhow::Result<ExitCode> {
-    let settings =
-        Settings::load_layered(Some(DEMO_SETTINGS), config, None).context("demo settings")?;
+    let simulator = frameio_sim::spawn(SimConfig::default(), "127.0.0.1:0".parse()?)
+        .await
+        .context("starting the Frame.io simulator")?;
+    let overlay = format!(
+        "{DEMO_SETTINGS}\n[frameio]\napi_base_url = \"{url}\"\nims_base_url = \"{url}\"\n",
+        url = simulator.base_url()
+    );
+    let settings = Settings::load_layered(Some(&overlay), config, None).context("demo settings")?;
     fleet_worker::logging::init(&settings.log);
     let names = Names::new(settings.topology.prefix.as_str());
+
+    println!("Frame.io simulator at {}", simulator.base_url());
+    let aliases: Vec<String> = settings.accounts.keys().cloned().collect();
+    if accounts::check_and_print(&settings, &aliases).await? > 0 {
+        bail!("a demo service account failed its check");
+    }
 
     let connection = broker::connect(&settings, "fleet demo")
         .await
@@ -93,6 +112,7 @@ pub async fn run(config: Option<&Path>, args: DemoArgs) -> anyhow::Result<ExitCo
         .await;
     let _ = connection.close(200, "demo done".into()).await;
 
+    simulator.shutdown().await;
     print_summary(&outcomes, &page, elapsed);
     let received: usize = outcomes.values().sum();
     if received < expected {

@@ -6,6 +6,7 @@
 
 mod config;
 mod crashes;
+mod demo;
 mod failures;
 mod helpers;
 mod metrics;
