@@ -80,12 +80,23 @@ pub struct WorkerProcess {
 impl WorkerProcess {
     /// Starts `fleet worker` with exactly `env` (plus PATH and HOME) as its environment.
     pub fn start(env: &BTreeMap<String, String>, label: &str) -> WorkerProcess {
+        WorkerProcess::start_with_args(env, &[], label)
+    }
+
+    /// Starts `fleet <args> worker` with exactly `env` (plus PATH and HOME).
+    pub fn start_with_args(
+        env: &BTreeMap<String, String>,
+        args: &[&str],
+        label: &str,
+    ) -> WorkerProcess {
         let port = free_port();
         let mut env = env.clone();
         env.insert("FLEET__METRICS__LISTEN".into(), format!("127.0.0.1:{port}"));
         let log_path = log_dir().join(format!("{}.log", crate::unique_name(label)));
 
-        let child = fleet_command(&["worker"], &env)
+        let mut all = args.to_vec();
+        all.push("worker");
+        let child = fleet_command(&all, &env)
             .stdout(Stdio::from(File::create(&log_path).expect("log file")))
             .stderr(Stdio::from(
                 File::options()

@@ -31,6 +31,11 @@ pub struct Cli {
     #[arg(long, short, global = true, env = "FLEET_CONFIG")]
     config: Option<PathBuf>,
 
+    /// The log format, over `log.format` of the settings: `text` for people, `json` for
+    /// log pipelines.
+    #[arg(long, global = true, value_parser = ["text", "json"])]
+    log_format: Option<String>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -75,6 +80,14 @@ enum TopologyAction {
 /// Parses the command line, runs the command and turns its outcome into an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+
+    // The flag becomes the highest settings layer, as if given as FLEET__LOG__FORMAT. It is
+    // set here, before the runtime starts any thread, so no other thread reads the
+    // environment while it changes.
+    if let Some(format) = &cli.log_format {
+        std::env::set_var("FLEET__LOG__FORMAT", format);
+    }
+
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {

@@ -229,3 +229,48 @@ async fn no_secret_reaches_logs_results_dead_letters_or_metrics() {
         );
     }
 }
+
+/// Logs are human-readable by default and JSON lines with `--log-format json`; a worker
+/// that cannot reach its broker says so at warn level and keeps trying.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_are_text_by_default_and_json_with_the_flag() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut env = worker_env();
+    env.insert(
+        "FLEET__BROKER__URL".into(),
+        format!("amqp://guest:guest@{closed}/%2f"),
+    );
+
+    let text = run_briefly(&env, &[]).await;
+    let json = run_briefly(&env, &["--log-format", "json"]).await;
+
+    assert!(
+        text.contains("INFO") && text.contains("worker starting"),
+        "{text}"
+    );
+    assert!(serde_json::from_str::<serde_json::Value>(text.lines().next().unwrap()).is_err());
+    let lines: Vec<serde_json::Value> = json
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l["message"] == "worker starting"),
+        "{json}"
+    );
+    assert!(lines
+        .iter()
+        .any(|l| l["level"] == "WARN" && l["message"] == "broker session lost; reconnecting"));
+}
+
+/// Runs `fleet [args] worker` for a second, stops it with SIGTERM and returns its output.
+async fn run_briefly(env: &BTreeMap<String, String>, args: &[&str]) -> String {
+    let mut worker = WorkerProcess::start_with_args(env, args, "logs");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    worker.terminate();
+    let status = worker.wait_exit(Duration::from_secs(10)).await;
+    assert!(status.is_some_and(|s| s.success()), "{}", worker.log());
+    worker.log()
+}
