@@ -117,6 +117,17 @@ impl TestBed {
         let _ = connection.close(200, "declared".into()).await;
     }
 
+    /// Publishes `jobs` on a connection of its own, with confirms.
+    pub async fn publish(&self, jobs: &[fleet_protocol::Job]) {
+        let connection = self.connect().await;
+        self.publisher(&connection)
+            .await
+            .publish_many(jobs, 256)
+            .await
+            .expect("publish jobs");
+        let _ = connection.close(200, "published".into()).await;
+    }
+
     /// A job publisher on `connection`.
     pub async fn publisher(&self, connection: &Connection) -> JobPublisher {
         JobPublisher::new(connection, &self.names)

@@ -63,7 +63,27 @@ impl ResultCollector {
         timeout: Duration,
         linger: Duration,
     ) -> Collected {
+        self.complete(Collected::default(), expected, timeout, linger)
+            .await
+    }
+
+    /// Reads the first `count` results (with `timeout` for each); `None` when one is late.
+    pub async fn read(&mut self, count: usize, timeout: Duration) -> Option<Collected> {
         let mut collected = Collected::default();
+        for _ in 0..count {
+            collected.add(self.next(timeout).await?);
+        }
+        Some(collected)
+    }
+
+    /// Like [`ResultCollector::collect`], adding to the results read so far.
+    pub async fn complete(
+        &mut self,
+        mut collected: Collected,
+        expected: &HashSet<String>,
+        timeout: Duration,
+        linger: Duration,
+    ) -> Collected {
         let deadline = Instant::now() + timeout;
 
         while collected.missing(expected).next().is_some() && Instant::now() < deadline {

@@ -1,6 +1,5 @@
 //! A worker killed with SIGKILL mid-batch loses nothing: a second worker finishes the jobs.
 
-use std::collections::HashSet;
 use std::time::Duration;
 
 use fleet_tests::bed::ALPHA;
@@ -18,35 +17,23 @@ async fn a_worker_killed_mid_batch_loses_no_job() {
         .set("FLEET__WORKER__CONCURRENCY", "32");
     let mut results = ResultCollector::bind(&bed).await;
     let batch = jobs("k", ALPHA, 5_000, sleep(2));
-    let connection = bed.connect().await;
-    bed.publisher(&connection)
-        .await
-        .publish_many(&batch, 512)
-        .await
-        .unwrap();
+    bed.publish(&batch).await;
 
     let mut first = WorkerProcess::start(bed.env(), "sigkill-first");
-    let mut seen = Vec::new();
-    while seen.len() < 1_000 {
-        let result = results.next(Duration::from_secs(60)).await;
-        seen.push(result.unwrap_or_else(|| panic!("first worker stalled: {}", first.log())));
-    }
+    let early = results.read(1_000, Duration::from_secs(60)).await;
+    let early = early.unwrap_or_else(|| panic!("first worker stalled: {}", first.log()));
     first.kill();
 
     let second = WorkerProcess::start(bed.env(), "sigkill-second");
     let expected = ids(&batch);
-    let seen_ids: HashSet<String> = seen.iter().filter_map(|r| r.job_id.clone()).collect();
-    let rest: HashSet<String> = expected.difference(&seen_ids).cloned().collect();
-    let mut collected = results
-        .collect(&rest, Duration::from_secs(240), Duration::from_secs(1))
+    let collected = results
+        .complete(
+            early,
+            &expected,
+            Duration::from_secs(240),
+            Duration::from_secs(1),
+        )
         .await;
-    for result in seen {
-        collected
-            .by_id
-            .entry(result.job_id.clone().unwrap())
-            .or_default()
-            .insert(0, result);
-    }
 
     let missing: Vec<_> = collected.missing(&expected).take(5).collect();
     assert!(

@@ -7,7 +7,7 @@ use fleet_protocol::{ErrorClass, Outcome};
 use fleet_tests::bed::ALPHA;
 use fleet_tests::{InProcessWorker, ResultCollector, TestBed};
 
-use crate::helpers::{fail, ids, jobs};
+use crate::helpers::{fail, ids, jobs, run_batch};
 
 const WAIT: Duration = Duration::from_secs(60);
 const LINGER: Duration = Duration::from_millis(300);
@@ -17,18 +17,8 @@ const LINGER: Duration = Duration::from_millis(300);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transient_failure_is_retried_then_succeeds() {
     let bed = TestBed::new("retry-ok");
-    let mut results = ResultCollector::bind(&bed).await;
     let batch = jobs("flaky", ALPHA, 5, fail(2, false));
-    let connection = bed.connect().await;
-    bed.publisher(&connection)
-        .await
-        .publish_many(&batch, 8)
-        .await
-        .unwrap();
-
-    let worker = InProcessWorker::start(bed.settings()).await;
-    let collected = results.collect(&ids(&batch), WAIT, LINGER).await;
-    worker.stop().await.unwrap();
+    let (collected, _) = run_batch(&bed, &batch).await;
 
     for job in &batch {
         let result = collected.first(job.id.as_str());
@@ -44,18 +34,8 @@ async fn a_transient_failure_is_retried_then_succeeds() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_permanent_failure_is_dead_lettered_with_its_reason() {
     let bed = TestBed::new("permanent");
-    let mut results = ResultCollector::bind(&bed).await;
     let batch = jobs("doomed", ALPHA, 3, fail(0, true));
-    let connection = bed.connect().await;
-    bed.publisher(&connection)
-        .await
-        .publish_many(&batch, 8)
-        .await
-        .unwrap();
-
-    let worker = InProcessWorker::start(bed.settings()).await;
-    let collected = results.collect(&ids(&batch), WAIT, LINGER).await;
-    worker.stop().await.unwrap();
+    let (collected, _) = run_batch(&bed, &batch).await;
 
     for job in &batch {
         let result = collected.first(job.id.as_str());
@@ -87,19 +67,8 @@ async fn a_permanent_failure_is_dead_lettered_with_its_reason() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exhausted_retries_are_dead_lettered() {
     let bed = TestBed::new("exhausted");
-    let mut results = ResultCollector::bind(&bed).await;
     let batch = jobs("hopeless", ALPHA, 2, fail(99, false));
-    let connection = bed.connect().await;
-    bed.publisher(&connection)
-        .await
-        .publish_many(&batch, 8)
-        .await
-        .unwrap();
-
-    let worker = InProcessWorker::start(bed.settings()).await;
-    let collected = results.collect(&ids(&batch), WAIT, LINGER).await;
-    let page = worker.metrics().await;
-    worker.stop().await.unwrap();
+    let (collected, page) = run_batch(&bed, &batch).await;
 
     for job in &batch {
         let result = collected.first(job.id.as_str());

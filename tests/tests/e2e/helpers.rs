@@ -1,9 +1,11 @@
 //! Job builders shared by the end-to-end tests.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use fleet_protocol::kinds::{FailParams, NoopParams, SleepParams};
 use fleet_protocol::{Job, JobId, JobSpec};
+use fleet_tests::{Collected, InProcessWorker, ResultCollector, TestBed};
 
 /// `n` jobs of `spec` for `account`, with ids `<prefix>-<i>`.
 pub fn jobs(prefix: &str, account: &str, n: usize, spec: JobSpec) -> Vec<Job> {
@@ -36,4 +38,30 @@ pub fn fail(transient: u32, permanent: bool) -> JobSpec {
 /// The ids of `jobs`.
 pub fn ids(jobs: &[Job]) -> HashSet<String> {
     jobs.iter().map(|job| job.id.as_str().to_owned()).collect()
+}
+
+/// Binds a results queue, publishes `batch`, runs an in-process worker until every job has
+/// a result (and a moment more, for duplicates), and stops it. Returns the results and the
+/// worker's `/metrics` page as it was at the end.
+pub async fn run_batch(bed: &TestBed, batch: &[Job]) -> (Collected, String) {
+    let mut results = ResultCollector::bind(bed).await;
+    bed.publish(batch).await;
+
+    let worker = InProcessWorker::start(bed.settings()).await;
+    let expected = ids(batch);
+    let collected = results
+        .collect(
+            &expected,
+            Duration::from_secs(240),
+            Duration::from_millis(300),
+        )
+        .await;
+    // The counters move at the ack, a moment after the result's confirm.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let page = worker.metrics().await;
+    worker.stop().await.expect("the worker stops cleanly");
+
+    let missing: Vec<_> = collected.missing(&expected).take(5).collect();
+    assert!(missing.is_empty(), "jobs without a result: {missing:?}");
+    (collected, page)
 }

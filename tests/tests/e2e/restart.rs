@@ -1,7 +1,6 @@
 //! Connection recovery: the broker restarted, connections closed by the server, a consumer
 //! cancelled by the server. The worker resumes by itself and no job is lost.
 
-use std::collections::HashSet;
 use std::time::Duration;
 
 use fleet_tests::bed::ALPHA;
@@ -24,41 +23,24 @@ async fn the_worker_resumes_after_a_broker_restart_and_loses_nothing() {
     let bed = TestBed::on(&node, "restart");
     let mut results = ResultCollector::bind(&bed).await;
     let batch = jobs("r", ALPHA, 3_000, sleep(2));
-    let connection = bed.connect().await;
-    bed.publisher(&connection)
-        .await
-        .publish_many(&batch, 512)
-        .await
-        .unwrap();
-    drop(connection);
+    bed.publish(&batch).await;
 
     let worker = InProcessWorker::start(bed.settings()).await;
-    let mut early = Vec::new();
-    while early.len() < 500 {
-        early.push(
-            results
-                .next(Duration::from_secs(60))
-                .await
-                .expect("results before"),
-        );
-    }
+    let early = results.read(500, Duration::from_secs(60)).await;
+    let early = early.expect("results before the restart");
     node.stop();
     tokio::time::sleep(Duration::from_secs(1)).await;
     node.start();
 
     let expected = ids(&batch);
-    let seen_ids: HashSet<String> = early.iter().filter_map(|r| r.job_id.clone()).collect();
-    let rest: HashSet<String> = expected.difference(&seen_ids).cloned().collect();
-    let mut collected = results
-        .collect(&rest, Duration::from_secs(180), Duration::from_millis(500))
+    let collected = results
+        .complete(
+            early,
+            &expected,
+            Duration::from_secs(180),
+            Duration::from_millis(500),
+        )
         .await;
-    for result in early {
-        collected
-            .by_id
-            .entry(result.job_id.clone().unwrap())
-            .or_default()
-            .push(result);
-    }
     let page = worker.metrics().await;
 
     let missing: Vec<_> = collected.missing(&expected).take(5).collect();
@@ -92,12 +74,7 @@ async fn the_worker_reconnects_after_the_server_closes_its_connection() {
         "test closes connections",
     ]);
     let batch = jobs("after-close", ALPHA, 100, noop());
-    let connection = bed.connect().await;
-    bed.publisher(&connection)
-        .await
-        .publish_many(&batch, 64)
-        .await
-        .unwrap();
+    bed.publish(&batch).await;
     let collected = results
         .collect(&ids(&batch), Duration::from_secs(60), Duration::ZERO)
         .await;
@@ -153,13 +130,7 @@ async fn missed_heartbeats_are_detected_and_the_worker_resumes() {
     let worker = InProcessWorker::start(bed.settings()).await;
     assert!(worker.wait_ready(Duration::from_secs(30)).await);
     let batch = jobs("hb", ALPHA, 200, noop());
-    let connection = bed.connect().await;
-    bed.publisher(&connection)
-        .await
-        .publish_many(&batch, 64)
-        .await
-        .unwrap();
-    drop(connection);
+    bed.publish(&batch).await;
 
     let pid = node.pid().expect("the node runs");
     signal(pid, "STOP");

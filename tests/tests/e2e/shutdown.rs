@@ -19,12 +19,7 @@ async fn sigterm_lets_running_jobs_finish_and_exits_zero() {
         .set("FLEET__WORKER__PREFETCH", "8");
     let mut results = ResultCollector::bind(&bed).await;
     let batch = jobs("t", ALPHA, 20, sleep(1_500));
-    let connection = bed.connect().await;
-    bed.publisher(&connection)
-        .await
-        .publish_many(&batch, 32)
-        .await
-        .unwrap();
+    bed.publish(&batch).await;
 
     let mut worker = WorkerProcess::start(bed.env(), "sigterm");
     assert!(
@@ -76,12 +71,7 @@ async fn jobs_still_running_after_the_grace_period_return_to_the_queue() {
         .set("FLEET__WORKER__SHUTDOWN_GRACE_SECS", "1");
     let mut results = ResultCollector::bind(&bed).await;
     let batch = jobs("g", ALPHA, 3, sleep(8_000));
-    let connection = bed.connect().await;
-    bed.publisher(&connection)
-        .await
-        .publish_many(&batch, 8)
-        .await
-        .unwrap();
+    bed.publish(&batch).await;
 
     let mut worker = WorkerProcess::start(bed.env(), "grace");
     assert!(
