@@ -444,25 +444,28 @@ impl Executor {
         }
         let body = result.to_body();
 
-        let mut messages = vec![Outgoing {
-            role: Role::Result,
-            exchange: self.names.results_exchange(),
-            routing_key,
-            body: body.clone(),
-            properties: properties.clone(),
-            mandatory: true,
-        }];
-        if let Some(reply_to) = incoming.properties.reply_to() {
-            messages.push(Outgoing {
+        // The body and properties are copied only for a job that asks for a reply.
+        let reply = incoming
+            .properties
+            .reply_to()
+            .as_ref()
+            .map(|reply_to| Outgoing {
                 role: Role::Reply,
                 exchange: String::new(),
                 routing_key: reply_to.as_str().to_owned(),
-                body,
-                properties,
+                body: body.clone(),
+                properties: properties.clone(),
                 mandatory: false,
             });
-        }
-        messages
+        let result = Outgoing {
+            role: Role::Result,
+            exchange: self.names.results_exchange(),
+            routing_key,
+            body,
+            properties,
+            mandatory: true,
+        };
+        std::iter::once(result).chain(reply).collect()
     }
 }
 

@@ -26,25 +26,32 @@ pub enum Begin {
     /// Nothing known: run the job, then call [`Ledger::settle`].
     Fresh,
     /// This attempt was settled already: publish this settlement again.
-    Settled(Settlement),
+    Settled(Arc<Settlement>),
     /// This attempt is running now: wait for it with [`Ledger::wait`].
-    Running(watch::Receiver<Option<Settlement>>),
+    Running(watch::Receiver<Option<Arc<Settlement>>>),
 }
 
 struct Entry {
     since: Instant,
-    state: watch::Sender<Option<Settlement>>,
+    // Shared, not copied: every attempt is settled here, and its messages can be large.
+    state: watch::Sender<Option<Arc<Settlement>>>,
 }
 
 /// The attempts in flight or awaiting an ack. Cheap to clone; clones share state.
 #[derive(Clone, Default)]
 pub struct Ledger {
     entries: Arc<Mutex<HashMap<AttemptKey, Entry>>>,
+    /// When old entries were last swept out. Sweeping walks every entry, so it runs once per
+    /// [`Ledger::SWEEP_INTERVAL`] rather than on every attempt.
+    last_sweep: Arc<Mutex<Option<Instant>>>,
 }
 
 impl Ledger {
     /// How long a settled attempt is remembered when no redelivery comes for it.
     pub const RETENTION: Duration = Duration::from_secs(3600);
+
+    /// How often entries past their retention are looked for.
+    pub const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 
     /// An empty ledger.
     pub fn new() -> Ledger {
@@ -53,8 +60,11 @@ impl Ledger {
 
     /// Registers the start of an attempt, or tells what is known about it.
     pub fn begin(&self, key: &AttemptKey) -> Begin {
+        let now = Instant::now();
         let mut entries = self.entries.lock().expect("ledger lock");
-        self.forget_old(&mut entries);
+        if self.sweep_due(now) {
+            self.forget_old(&mut entries);
+        }
 
         if let Some(entry) = entries.get(key) {
             let state = entry.state.borrow().clone();
@@ -65,26 +75,22 @@ impl Ledger {
         }
 
         let (state, _) = watch::channel(None);
-        entries.insert(
-            key.clone(),
-            Entry {
-                since: Instant::now(),
-                state,
-            },
-        );
+        entries.insert(key.clone(), Entry { since: now, state });
         Begin::Fresh
     }
 
     /// Records the settlement of a running attempt and wakes its waiting redeliveries.
-    pub fn settle(&self, key: &AttemptKey, settlement: &Settlement) {
+    pub fn settle(&self, key: &AttemptKey, settlement: &Arc<Settlement>) {
         let entries = self.entries.lock().expect("ledger lock");
         if let Some(entry) = entries.get(key) {
-            entry.state.send_replace(Some(settlement.clone()));
+            entry.state.send_replace(Some(Arc::clone(settlement)));
         }
     }
 
     /// Waits until a running attempt is settled.
-    pub async fn wait(mut running: watch::Receiver<Option<Settlement>>) -> Option<Settlement> {
+    pub async fn wait(
+        mut running: watch::Receiver<Option<Arc<Settlement>>>,
+    ) -> Option<Arc<Settlement>> {
         let settled = running.wait_for(Option::is_some).await.ok()?;
         settled.clone()
     }
@@ -102,6 +108,16 @@ impl Ledger {
     /// Whether no attempt is remembered.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Whether a sweep is due at `now`; if so, records it as done.
+    fn sweep_due(&self, now: Instant) -> bool {
+        let mut last = self.last_sweep.lock().expect("ledger sweep lock");
+        let due = last.is_none_or(|last| now.duration_since(last) >= Self::SWEEP_INTERVAL);
+        if due {
+            *last = Some(now);
+        }
+        due
     }
 
     fn forget_old(&self, entries: &mut HashMap<AttemptKey, Entry>) {
@@ -137,7 +153,7 @@ mod tests {
             panic!("second begin must see the running attempt");
         };
         let waiter = tokio::spawn(Ledger::wait(receiver));
-        ledger.settle(&key, &settlement());
+        ledger.settle(&key, &Arc::new(settlement()));
         let reused = waiter.await.unwrap().expect("settled");
         assert_eq!(reused.verdict, Verdict::Succeeded);
 

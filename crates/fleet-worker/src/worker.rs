@@ -25,7 +25,7 @@ use lapin::options::{
 };
 use lapin::types::FieldTable;
 use lapin::uri::AMQPUri;
-use lapin::{Channel, Confirmation, Connection, ConnectionProperties, Event};
+use lapin::{Acker, Channel, Confirmation, Connection, ConnectionProperties, Event};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -77,7 +77,7 @@ pub struct Worker {
     executor: Executor,
     metrics: Metrics,
     ledger: Ledger,
-    publisher: Arc<RwLock<Option<Channel>>>,
+    publisher: Arc<RwLock<Option<Arc<Channel>>>>,
     permits: Arc<Semaphore>,
     tracker: TaskTracker,
 }
@@ -88,7 +88,9 @@ struct Shared {
     executor: Executor,
     metrics: Metrics,
     ledger: Ledger,
-    publisher: Arc<RwLock<Option<Channel>>>,
+    // In an `Arc` because every publish takes the channel out of the lock, and cloning a
+    // lapin channel itself costs a dozen reference counts.
+    publisher: Arc<RwLock<Option<Arc<Channel>>>>,
 }
 
 impl Worker {
@@ -214,7 +216,7 @@ impl Worker {
         publisher
             .confirm_select(ConfirmSelectOptions::default())
             .await?;
-        *self.publisher.write().expect("publisher lock") = Some(publisher);
+        *self.publisher.write().expect("publisher lock") = Some(Arc::new(publisher));
 
         let names = Names::new(self.settings.topology.prefix.as_str());
         let mut queues: Vec<(String, String, u16)> = self
@@ -282,14 +284,21 @@ impl Worker {
                     break;
                 };
                 let shared = shared.clone();
+                // The body and properties move into the job; only the acker stays behind.
+                let Delivery {
+                    data,
+                    properties,
+                    acker,
+                    ..
+                } = delivery;
                 let incoming = Incoming {
-                    body: delivery.data.clone(),
-                    properties: delivery.properties.clone(),
+                    body: data,
+                    properties,
                     account: account.clone(),
                     queue: queue.clone(),
                 };
                 tracker.spawn(async move {
-                    shared.handle(delivery, incoming).await;
+                    shared.handle(acker, incoming).await;
                     drop(permit);
                 });
             }
@@ -343,7 +352,7 @@ impl Worker {
 
 impl Shared {
     /// Settles one delivery: run (or reuse) its settlement, publish it, then ack.
-    async fn handle(&self, delivery: Delivery, incoming: Incoming) {
+    async fn handle(&self, acker: Acker, incoming: Incoming) {
         let key = incoming
             .message_id()
             .map(|id| (id.to_owned(), incoming.attempt()));
@@ -352,11 +361,11 @@ impl Shared {
         };
 
         if let Err(error) = self.publish(&settlement).await {
-            self.publish_failed(&delivery, &error).await;
+            self.publish_failed(&acker, &error).await;
             return;
         }
 
-        match delivery.acker.ack(BasicAckOptions::default()).await {
+        match acker.ack(BasicAckOptions::default()).await {
             Ok(true) => {
                 if let Some(key) = &key {
                     self.ledger.finish(key);
@@ -373,14 +382,14 @@ impl Shared {
         &self,
         key: &Option<(String, u32)>,
         incoming: &Incoming,
-    ) -> Option<Settlement> {
+    ) -> Option<Arc<Settlement>> {
         let Some(key) = key else {
-            return Some(self.executor.execute(incoming).await);
+            return Some(Arc::new(self.executor.execute(incoming).await));
         };
 
         match self.ledger.begin(key) {
             Begin::Fresh => {
-                let settlement = self.executor.execute(incoming).await;
+                let settlement = Arc::new(self.executor.execute(incoming).await);
                 self.ledger.settle(key, &settlement);
                 Some(settlement)
             }
@@ -426,7 +435,7 @@ impl Shared {
     /// A settlement that could not be published stays in the ledger. When the connection is
     /// gone the delivery comes back by itself; otherwise it is returned to its queue after a
     /// pause, so a broker that refuses a message is not hammered.
-    async fn publish_failed(&self, delivery: &Delivery, error: &PublishError) {
+    async fn publish_failed(&self, acker: &Acker, error: &PublishError) {
         if matches!(error, PublishError::Unroutable(_) | PublishError::Nacked(_)) {
             tracing::error!(%error, "settlement refused by the broker; requeueing the job");
             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -434,7 +443,7 @@ impl Shared {
                 requeue: true,
                 ..BasicNackOptions::default()
             };
-            let _ = delivery.acker.nack(options).await;
+            let _ = acker.nack(options).await;
         } else {
             tracing::debug!(%error, "settlement not confirmed; kept for the redelivery");
         }
