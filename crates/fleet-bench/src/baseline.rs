@@ -4,8 +4,8 @@
 //! confirm mode, as the worker has. For every delivery the loop publishes a persistent,
 //! result-sized message (mandatory, with the job id as `correlation_id`) to the results
 //! exchange, waits for its confirm and then acks the delivery. Deliveries are settled
-//! concurrently, up to the prefetch, in one task: nothing is parsed, built or counted, so the
-//! client costs as little as a client can.
+//! concurrently, up to the prefetch, in one task on a single-threaded runtime: nothing is
+//! parsed, built or counted, so the client costs as little as a client can.
 
 use std::time::{Duration, Instant};
 

@@ -90,7 +90,12 @@ struct Plan {
 
 fn main() -> ExitCode {
     let options = Options::parse();
-    let runtime = match tokio::runtime::Runtime::new() {
+    // One thread makes the loop the leanest client lapin allows (its I/O has a thread of its
+    // own anyway), so that the loop measures the broker rather than its client.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("fleet-bench: cannot start the async runtime: {error}");
