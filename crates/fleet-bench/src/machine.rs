@@ -69,9 +69,8 @@ pub fn run_id() -> String {
 /// Creates `vhost` with the broker script and returns its AMQP URL. The script reads the
 /// node's name and port from `FLEET_BROKER_NAME` and `FLEET_BROKER_PORT`.
 pub fn create_vhost(script: &Path, vhost: &str) -> anyhow::Result<String> {
-    let output = Command::new(script)
+    let output = script_command(script)
         .args(["vhost", vhost])
-        .stdin(Stdio::null())
         .output()
         .with_context(|| format!("cannot run {}", script.display()))?;
     anyhow::ensure!(
@@ -88,9 +87,8 @@ pub fn create_vhost(script: &Path, vhost: &str) -> anyhow::Result<String> {
 /// Deletes the run's vhost with everything left in it, when the broker script can; a script
 /// without `delete-vhost` leaves it (its queues are deleted after each round anyway).
 pub fn delete_vhost(script: &Path, vhost: &str) {
-    let _ = Command::new(script)
+    let _ = script_command(script)
         .args(["delete-vhost", vhost])
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status();
@@ -98,9 +96,8 @@ pub fn delete_vhost(script: &Path, vhost: &str) {
 
 /// The OS pid of the broker's VM, when the broker script knows it.
 pub fn broker_pid(script: &Path) -> Option<u32> {
-    let output = Command::new(script)
+    let output = script_command(script)
         .arg("pid")
-        .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()
         .ok()?;
@@ -133,6 +130,16 @@ pub fn peak_rss(pid: u32) -> Option<u64> {
     let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
+}
+
+/// A call of the broker script. It runs in the temporary folder because RabbitMQ's CLI leaves
+/// an `erl_crash.dump` in its working directory when it cannot start (a node that is down).
+fn script_command(script: &Path) -> Command {
+    let mut command = Command::new(script);
+    command
+        .stdin(Stdio::null())
+        .current_dir(std::env::temp_dir());
+    command
 }
 
 fn cpu_model() -> Option<String> {
