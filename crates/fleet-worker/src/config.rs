@@ -111,6 +111,11 @@ pub struct ExecutionSettings {
     /// left goes back to the queue. Keep it under Kubernetes' grace period (30 s).
     pub shutdown_grace_secs: u64,
 
+    /// The longest one attempt may run, in seconds; past it the attempt fails transiently
+    /// and is retried. Keep it well under RabbitMQ's consumer timeout (30 min by default),
+    /// which would otherwise close the channel of a job that hangs.
+    pub job_timeout_secs: u64,
+
     /// The largest job message accepted, in bytes; a larger one is dead-lettered.
     pub max_message_bytes: usize,
 
@@ -289,6 +294,11 @@ impl Settings {
         Duration::from_secs(self.worker.shutdown_grace_secs)
     }
 
+    /// How long one attempt may run.
+    pub fn job_timeout(&self) -> Duration {
+        Duration::from_secs(self.worker.job_timeout_secs)
+    }
+
     fn resolve_secrets(&mut self) -> Result<(), ConfigError> {
         for (alias, account) in &mut self.accounts {
             if account.client_secret.is_some() {
@@ -323,6 +333,7 @@ impl Settings {
             ("worker.prefetch", u64::from(self.worker.prefetch)),
             ("worker.max_attempts", u64::from(self.worker.max_attempts)),
             ("worker.retry_base_ms", self.worker.retry_base_ms),
+            ("worker.job_timeout_secs", self.worker.job_timeout_secs),
             (
                 "worker.max_message_bytes",
                 self.worker.max_message_bytes as u64,
@@ -540,6 +551,10 @@ mod tests {
     fn bad_values_name_their_key() {
         let cases = [
             (("FLEET__WORKER__CONCURRENCY", "0"), "worker.concurrency"),
+            (
+                ("FLEET__WORKER__JOB_TIMEOUT_SECS", "0"),
+                "worker.job_timeout_secs",
+            ),
             (("FLEET__WORKER__CONCURRENCY", "many"), "worker.concurrency"),
             (("FLEET__BROKER__URL", "http://x"), "broker.url"),
             (("FLEET__WORKER__RETRY_MAX_MS", "1"), "worker.retry_max_ms"),

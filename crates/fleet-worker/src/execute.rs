@@ -5,6 +5,7 @@
 //! before the delivery may be acked. It touches no broker, so every rule of the runtime
 //! (poison messages, deadlines, retries, exhausted attempts) is tested here without one.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,13 +14,14 @@ use fleet_protocol::{
     ErrorClass, Job, JobError, JobResult, Outcome, ParseLimits, ResourceRef, Timings,
     PROTOCOL_VERSION,
 };
+use futures::FutureExt;
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::BasicProperties;
 use rand::Rng;
 use tracing::Instrument;
 
 use crate::config::Settings;
-use crate::handler::{Handlers, JobContext, JobFailure};
+use crate::handler::{HandlerOutput, Handlers, JobContext, JobFailure, JobHandler};
 use crate::metrics::Metrics;
 use crate::topology::{self, Names, ATTEMPT_HEADER, DELAY_HEADER};
 
@@ -255,7 +257,7 @@ impl Executor {
         };
         let clock = Instant::now();
         self.metrics.in_flight.inc();
-        let output = handler.run(&context).await;
+        let output = self.run_handler(handler.as_ref(), &context).await;
         self.metrics.in_flight.dec();
         let account = context.job.account.as_str();
         let elapsed = clock.elapsed();
@@ -281,6 +283,34 @@ impl Executor {
             Err(JobFailure::Permanent(error)) => {
                 self.refuse(incoming, Some(&context.job), attempt, started_at, error)
             }
+        }
+    }
+
+    /// Runs one attempt, bounded by the job timeout. A panic or a timeout becomes a failure
+    /// of the attempt, so that the delivery is settled instead of lost or stuck.
+    async fn run_handler(&self, handler: &dyn JobHandler, context: &JobContext) -> HandlerOutput {
+        let kind = context.job.spec.kind();
+        let timeout = self.settings.job_timeout();
+        let attempt = AssertUnwindSafe(handler.run(context)).catch_unwind();
+
+        match tokio::time::timeout(timeout, attempt).await {
+            Ok(Ok(output)) => output,
+            Ok(Err(panic)) => {
+                // The panic's text stays in the log: it is the handler's, not the job's, and
+                // a result only carries what the fleet itself wrote.
+                tracing::error!(
+                    kind,
+                    panic = panic_text(panic.as_ref()),
+                    "job handler panicked"
+                );
+                Err(JobFailure::permanent(format!(
+                    "the handler of {kind} failed unexpectedly (it panicked)"
+                )))
+            }
+            Err(_) => Err(JobFailure::transient(format!(
+                "the attempt ran past the job timeout of {} s",
+                timeout.as_secs()
+            ))),
         }
     }
 
@@ -469,6 +499,15 @@ impl Executor {
     }
 }
 
+/// The text of a panic payload, when it is a string.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message")
+}
+
 /// A per-message TTL between half and all of `delay`, so that jobs that failed together do
 /// not all come back in the same instant. Never more than the delay queue's own TTL.
 fn jittered(delay: Duration) -> Duration {
@@ -536,3 +575,6 @@ pub fn header_text(headers: &FieldTable, name: &str) -> Option<String> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests;
