@@ -9,7 +9,7 @@ CARGO ?= cargo
 TEST_BROKER := FLEET_BROKER_NAME=fleet-test FLEET_BROKER_PORT=5682
 BENCH_BROKER := FLEET_BROKER_NAME=fleet-bench FLEET_BROKER_PORT=5692
 
-.PHONY: demo test lint bench broker broker-stop sim build
+.PHONY: demo test lint bench broker broker-stop sim build schemas
 
 ## demo: RabbitMQ on loopback, the simulator, a worker, sample jobs and a summary.
 demo:
@@ -52,6 +52,10 @@ broker-stop:
 ## sim: run the Frame.io simulator in the foreground on 127.0.0.1:8470.
 sim:
 	$(CARGO) run --release -p fleet -- sim
+
+## schemas: regenerate the committed JSON Schemas of the messages after a deliberate change.
+schemas:
+	UPDATE_SCHEMAS=1 $(CARGO) test -p fleet-protocol --test schemas
 
 build:
 	$(CARGO) build --workspace --all-targets

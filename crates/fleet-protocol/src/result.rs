@@ -154,6 +154,8 @@ pub enum ErrorClass {
     Transient,
     /// A failure that will not pass by retrying (4xx, validation).
     Permanent,
+    /// An attempt ran past the worker's job timeout; retried like a transient failure.
+    Timeout,
 }
 
 impl ErrorClass {
@@ -171,6 +173,7 @@ impl ErrorClass {
             ErrorClass::DeadlineExceeded => "deadline_exceeded",
             ErrorClass::Transient => "transient",
             ErrorClass::Permanent => "permanent",
+            ErrorClass::Timeout => "timeout",
         }
     }
 }

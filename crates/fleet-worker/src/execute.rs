@@ -141,8 +141,13 @@ pub struct Settlement {
 pub enum Verdict {
     /// The job succeeded.
     Succeeded,
-    /// The attempt failed transiently and a later attempt is scheduled after this delay.
-    Retry(Duration),
+    /// The attempt failed transiently and a later attempt is scheduled.
+    Retry {
+        /// The delay before the next attempt, before jitter.
+        delay: Duration,
+        /// The class of the failure: `transient` or `timeout`.
+        class: ErrorClass,
+    },
     /// The message was dead-lettered, with a failure result, for this reason.
     DeadLettered(ErrorClass),
 }
@@ -270,7 +275,7 @@ impl Executor {
             Ok(resources) => self.succeed(incoming, &context.job, attempt, started_at, resources),
             Err(JobFailure::Transient(error)) if attempt < self.settings.worker.max_attempts => {
                 tracing::debug!(error = %error.message, "attempt failed, retry scheduled");
-                self.retry(incoming, &context.job, attempt)
+                self.retry(incoming, &context.job, attempt, error.class)
             }
             Err(JobFailure::Transient(error)) => {
                 let message = format!(
@@ -307,10 +312,16 @@ impl Executor {
                     "the handler of {kind} failed unexpectedly (it panicked)"
                 )))
             }
-            Err(_) => Err(JobFailure::transient(format!(
-                "the attempt ran past the job timeout of {} s",
-                timeout.as_secs()
-            ))),
+            Err(_) => {
+                let message = format!(
+                    "the attempt ran past the job timeout of {} s",
+                    timeout.as_secs()
+                );
+                Err(JobFailure::Transient(JobError::new(
+                    ErrorClass::Timeout,
+                    message,
+                )))
+            }
         }
     }
 
@@ -347,7 +358,7 @@ impl Executor {
         }
     }
 
-    fn retry(&self, incoming: &Incoming, job: &Job, attempt: u32) -> Settlement {
+    fn retry(&self, incoming: &Incoming, job: &Job, attempt: u32, class: ErrorClass) -> Settlement {
         let delay = self.settings.retry_delay(attempt);
         let expiration = jittered(delay);
 
@@ -373,7 +384,7 @@ impl Executor {
             account: incoming.account.clone(),
             kind: Metrics::kind_label(job.spec.kind()),
             job_id: Some(job.id.as_str().to_owned()),
-            verdict: Verdict::Retry(delay),
+            verdict: Verdict::Retry { delay, class },
             messages: vec![copy],
         }
     }

@@ -28,7 +28,8 @@ pub struct Metrics {
     registry: Registry,
     /// Jobs that ended, by account, kind and outcome (`succeeded` or `failed`).
     pub jobs: IntCounterVec,
-    /// Retry copies sent to a delay queue, by account and kind.
+    /// Retry copies sent to a delay queue, by account, kind and reason (an error class:
+    /// `transient` or `timeout`).
     pub retries: IntCounterVec,
     /// Messages sent to the dead-letter queue, by account and reason (an error class).
     pub dead_letters: IntCounterVec,
@@ -64,9 +65,9 @@ impl Metrics {
             retries: IntCounterVec::new(
                 Opts::new(
                     "fleet_job_retries_total",
-                    "Retries scheduled through delay queues.",
+                    "Retries scheduled through delay queues, by reason.",
                 ),
-                &["account", "kind"],
+                &["account", "kind", "reason"],
             )
             .expect("metric"),
             dead_letters: IntCounterVec::new(

@@ -459,10 +459,10 @@ impl Shared {
                     .with_label_values(&[account, kind, "succeeded"])
                     .inc();
             }
-            Verdict::Retry(_) => {
+            Verdict::Retry { class, .. } => {
                 self.metrics
                     .retries
-                    .with_label_values(&[account, kind])
+                    .with_label_values(&[account, kind, class.as_str()])
                     .inc();
             }
             Verdict::DeadLettered(class) => {

@@ -105,7 +105,7 @@ fn exported_metrics() -> BTreeSet<String> {
         .inc();
     metrics
         .retries
-        .with_label_values(&[ALIAS, "test.noop"])
+        .with_label_values(&[ALIAS, "test.noop", "transient"])
         .inc();
     metrics
         .dead_letters

@@ -127,7 +127,10 @@ async fn a_transient_failure_becomes_a_delayed_copy_with_the_next_attempt_number
 
     assert_eq!(
         settlement.verdict,
-        Verdict::Retry(Duration::from_millis(200))
+        Verdict::Retry {
+            delay: Duration::from_millis(200),
+            class: ErrorClass::Transient
+        }
     );
     let copy = &settlement.messages[0];
     assert_eq!(
@@ -285,6 +288,9 @@ async fn a_handler_that_hangs_is_cut_off_by_the_job_timeout_and_retried() {
 
     assert_eq!(
         settlement.verdict,
-        Verdict::Retry(Duration::from_millis(100))
+        Verdict::Retry {
+            delay: Duration::from_millis(100),
+            class: ErrorClass::Timeout
+        }
     );
 }
