@@ -23,7 +23,7 @@ mod report;
 mod stage;
 mod worker;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -163,6 +163,7 @@ fn plan(options: &Options) -> anyhow::Result<Plan> {
         .context("the fleet binary has no folder")?;
     std::fs::create_dir_all(&logs)
         .with_context(|| format!("cannot create the log folder {}", logs.display()))?;
+    forget_old_logs(&logs);
 
     let run_id = machine::run_id();
     let (url, vhost) = match &options.url {
@@ -187,6 +188,20 @@ fn plan(options: &Options) -> anyhow::Result<Plan> {
         fleet,
         logs,
     })
+}
+
+/// Removes the worker logs of earlier runs, so that the folder holds the last run's only.
+fn forget_old_logs(logs: &Path) {
+    let Ok(entries) = std::fs::read_dir(logs) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("worker-") && name.ends_with(".log") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Measures both sides once; odd rounds start with the loop, even rounds with the worker, so

@@ -109,8 +109,11 @@ pub fn header(facts: &Facts, plan: &Plan) {
         None => println!("vhost    as given by --url"),
     }
     println!(
-        "run      {} rounds × {} jobs after a warm-up of {}, prefetch {}",
-        plan.rounds, plan.jobs, plan.warmup_jobs, plan.prefetch
+        "run      {} × {} jobs after a warm-up of {}, prefetch {}",
+        count_of_rounds(plan.rounds as usize),
+        plan.jobs,
+        plan.warmup_jobs,
+        plan.prefetch
     );
     println!("worker   {}", plan.fleet.display());
     println!();
@@ -198,11 +201,11 @@ fn print_round(round: &Round) {
 fn verdicts(rounds: &[Round], median_ratio: f64, plan: &Plan) {
     let verdict = |pass: bool| if pass { "PASS" } else { "FAIL" };
     println!(
-        "{} throughput: the worker reaches {:.1}% of the lapin loop (median of {} rounds \
-         × {} jobs; goal ≥ {:.0}%)",
+        "{} throughput: the worker reaches {:.1}% of the lapin loop (median of {} × {} jobs; \
+         goal ≥ {:.0}%)",
         verdict(median_ratio >= THROUGHPUT_GOAL),
         median_ratio * 100.0,
-        rounds.len(),
+        count_of_rounds(rounds.len()),
         plan.jobs,
         THROUGHPUT_GOAL * 100.0
     );
@@ -217,6 +220,13 @@ fn verdicts(rounds: &[Round], median_ratio: f64, plan: &Plan) {
             MEMORY_GOAL_BYTES as f64 / MIB
         ),
         None => println!("FAIL memory: the worker's VmHWM could not be read from /proc"),
+    }
+}
+
+fn count_of_rounds(count: usize) -> String {
+    match count {
+        1 => "1 round".to_owned(),
+        n => format!("{n} rounds"),
     }
 }
 
