@@ -1,6 +1,7 @@
 //! Connection recovery: the broker restarted, connections closed by the server, a consumer
 //! cancelled by the server. The worker resumes by itself and no job is lost.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use fleet_tests::bed::ALPHA;
@@ -129,22 +130,28 @@ async fn missed_heartbeats_are_detected_and_the_worker_resumes() {
     let mut results = ResultCollector::bind(&bed).await;
     let worker = InProcessWorker::start(bed.settings()).await;
     assert!(worker.wait_ready(Duration::from_secs(30)).await);
-    let batch = jobs("hb", ALPHA, 200, noop());
-    bed.publish(&batch).await;
+    let before = jobs("hb-before", ALPHA, 200, sleep(5));
+    bed.publish(&before).await;
 
     let pid = node.pid().expect("the node runs");
     signal(pid, "STOP");
     let lost = wait_connected(&worker, 0.0, Duration::from_secs(20)).await;
     signal(pid, "CONT");
+    assert!(lost, "the frozen broker was never declared lost");
+    assert!(
+        worker.wait_ready(Duration::from_secs(60)).await,
+        "connected again"
+    );
+    let after = jobs("hb-after", ALPHA, 200, noop());
+    bed.publish(&after).await;
+    let expected: HashSet<String> = ids(&before).union(&ids(&after)).cloned().collect();
     let collected = results
-        .collect(&ids(&batch), Duration::from_secs(120), Duration::ZERO)
+        .collect(&expected, Duration::from_secs(120), Duration::ZERO)
         .await;
     let page = worker.metrics().await;
 
-    assert!(lost, "the frozen broker was never declared lost");
-    assert_eq!(collected.missing(&ids(&batch)).count(), 0);
+    assert_eq!(collected.missing(&expected).count(), 0);
     assert!(sum_samples(&page, "fleet_broker_reconnects_total", &[]) >= 1.0);
-    assert!(worker.wait_ready(Duration::from_secs(30)).await);
     worker.stop().await.unwrap();
 }
 
