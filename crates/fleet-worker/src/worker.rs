@@ -267,7 +267,9 @@ impl Worker {
         account: String,
         queue: String,
     ) -> impl std::future::Future<Output = String> + Send + 'static {
-        let shared = self.shared();
+        // Each job takes its own handle on what the jobs share; behind an `Arc` that is one
+        // count instead of a copy of the executor's handler table and every metric.
+        let shared = Arc::new(self.shared());
         let permits = self.permits.clone();
         let tracker = self.tracker.clone();
 
