@@ -38,7 +38,9 @@ lint:
 bench:
 	$(BENCH_BROKER) scripts/broker.sh start
 	$(CARGO) build --release -p fleet --bin fleet
-	$(BENCH_BROKER) $(CARGO) run --release -p fleet-bench
+	status=0; $(BENCH_BROKER) $(CARGO) run --release -p fleet-bench || status=$$?; \
+	$(BENCH_BROKER) scripts/broker.sh stop; \
+	[ $$status -eq 0 ] || exit $$status
 	$(CARGO) run --release -p frameio --example upload_bench
 
 ## broker: start the default RabbitMQ node (amqp://guest:guest@127.0.0.1:5672).
