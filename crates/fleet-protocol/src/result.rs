@@ -156,6 +156,10 @@ pub enum ErrorClass {
     Permanent,
     /// An attempt ran past the worker's job timeout; retried like a transient failure.
     Timeout,
+    /// The broker delivered the message as often as the queue's delivery limit allows without
+    /// any worker settling it (it may crash the workers that take it); it is refused before
+    /// it runs again, so that it ends with a result rather than a silent dead letter.
+    DeliveryLimit,
 }
 
 impl ErrorClass {
@@ -174,6 +178,7 @@ impl ErrorClass {
             ErrorClass::Transient => "transient",
             ErrorClass::Permanent => "permanent",
             ErrorClass::Timeout => "timeout",
+            ErrorClass::DeliveryLimit => "delivery_limit",
         }
     }
 }

@@ -25,6 +25,9 @@ use crate::handler::{HandlerOutput, Handlers, JobContext, JobFailure, JobHandler
 use crate::metrics::Metrics;
 use crate::topology::{self, Names, ATTEMPT_HEADER, DELAY_HEADER};
 
+/// The header in which quorum queues count the earlier deliveries of a message.
+pub const DELIVERY_COUNT_HEADER: &str = "x-delivery-count";
+
 /// The account label and queue of deliveries that came through the alternate exchange.
 pub const UNROUTED: &str = "unrouted";
 
@@ -56,18 +59,24 @@ pub struct Incoming {
 impl Incoming {
     /// This attempt's number: the retry header plus one, or 1 for a first delivery.
     pub fn attempt(&self) -> u32 {
-        let headers = self.properties.headers().as_ref();
-        let value = headers.and_then(|table| table.inner().get(ATTEMPT_HEADER));
-        match value {
-            Some(AMQPValue::LongString(text)) => std::str::from_utf8(text.as_bytes())
-                .ok()
-                .and_then(|t| t.parse().ok()),
-            Some(AMQPValue::LongLongInt(n)) => u32::try_from(*n).ok(),
-            Some(AMQPValue::LongInt(n)) => u32::try_from(*n).ok(),
+        self.header_number(ATTEMPT_HEADER).unwrap_or(1).max(1)
+    }
+
+    /// How often the broker delivered this message before: `x-delivery-count`, which quorum
+    /// queues set on redeliveries; 0 for a first delivery.
+    pub fn delivery_count(&self) -> u32 {
+        self.header_number(DELIVERY_COUNT_HEADER).unwrap_or(0)
+    }
+
+    fn header_number(&self, name: &str) -> Option<u32> {
+        let headers = self.properties.headers().as_ref()?;
+        match headers.inner().get(name)? {
+            AMQPValue::LongString(text) => std::str::from_utf8(text.as_bytes()).ok()?.parse().ok(),
+            AMQPValue::LongLongInt(n) => u32::try_from(*n).ok(),
+            AMQPValue::LongInt(n) => u32::try_from(*n).ok(),
+            AMQPValue::ShortInt(n) => u32::try_from(*n).ok(),
             _ => None,
         }
-        .unwrap_or(1)
-        .max(1)
     }
 
     /// The `message_id` property, which backends set to the job id.
@@ -201,6 +210,17 @@ impl Executor {
 
     /// Parses and checks a delivery; the error says why it must be dead-lettered.
     fn admit(&self, incoming: &Incoming) -> Result<Job, JobError> {
+        // The broker dead-letters a message delivered once more than the limit without a
+        // result; refusing its last delivery here gives it one.
+        let deliveries = incoming.delivery_count();
+        if deliveries >= self.settings.topology.delivery_limit {
+            let message = format!(
+                "delivered {} times without being settled; it may crash the workers that take it",
+                deliveries + 1
+            );
+            return Err(JobError::new(ErrorClass::DeliveryLimit, message));
+        }
+
         if incoming.account == UNROUTED {
             let account = peek(&incoming.body, "account").unwrap_or_default();
             return Err(JobError::new(

@@ -3,14 +3,14 @@
 
 use std::time::Duration;
 
-use fleet_protocol::{JobResult, Outcome};
+use fleet_protocol::{ErrorClass, JobResult, Outcome};
 use fleet_tests::bed::ALPHA;
 use fleet_tests::workers::fleet_command;
 use fleet_tests::{InProcessWorker, TestBed};
 use fleet_worker::broker::{job_properties, ResultReader};
 use fleet_worker::topology;
 use futures::StreamExt;
-use lapin::options::{BasicConsumeOptions, BasicNackOptions, QueueDeclareOptions};
+use lapin::options::{BasicConsumeOptions, BasicGetOptions, BasicNackOptions, QueueDeclareOptions};
 use lapin::types::FieldTable;
 use serde_json::Value;
 
@@ -219,4 +219,66 @@ async fn results_are_kept_when_no_backend_binds_and_reply_to_is_honoured() {
         topology::result_routing_key(ALPHA, "succeeded", "test.noop"),
         "alpha.succeeded.test.noop"
     );
+}
+
+/// A job that was delivered as often as the limit allows without being settled (here:
+/// taken and returned by a consumer that crashes) is refused by the worker on its last
+/// delivery, so it ends with a failure result and a dead letter that says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_allowed_delivery_ends_with_a_failure_result() {
+    let mut bed = TestBed::new("last-delivery");
+    bed.set("FLEET__TOPOLOGY__DELIVERY_LIMIT", "2");
+    let mut results = fleet_tests::ResultCollector::bind(&bed).await;
+    let job = &jobs("fragile", ALPHA, 1, noop())[0];
+    bed.publish(std::slice::from_ref(job)).await;
+    return_deliveries(&bed, 2).await;
+
+    let worker = InProcessWorker::start(bed.settings()).await;
+    let result = results
+        .next(Duration::from_secs(30))
+        .await
+        .expect("a result");
+    worker.stop().await.unwrap();
+
+    let error = result.error.expect("a failure");
+    assert_eq!(
+        (result.outcome, error.class),
+        (Outcome::Failed, ErrorClass::DeliveryLimit)
+    );
+    assert!(
+        error.message.starts_with("delivered 3 times"),
+        "{}",
+        error.message
+    );
+    let dead = bed.take_dead_letters().await;
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].reason.as_deref(), Some("delivery_limit"));
+}
+
+/// Takes the account queue's first message `times` times and returns it each time, as a
+/// worker that crashes on it would. `basic.get` takes one message at a time, so no further
+/// delivery is in flight when it stops.
+async fn return_deliveries(bed: &TestBed, times: usize) {
+    let connection = bed.connect().await;
+    let channel = connection.create_channel().await.unwrap();
+    let queue = bed.names.account_queue(ALPHA);
+
+    let mut returned = 0;
+    while returned < times {
+        let taken = channel
+            .basic_get(queue.as_str().into(), BasicGetOptions::default())
+            .await
+            .unwrap();
+        let Some(message) = taken else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let requeue = BasicNackOptions {
+            requeue: true,
+            ..BasicNackOptions::default()
+        };
+        message.delivery.acker.nack(requeue).await.unwrap();
+        returned += 1;
+    }
+    let _ = connection.close(200, "crashed".into()).await;
 }

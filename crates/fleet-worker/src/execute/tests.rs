@@ -294,3 +294,31 @@ async fn a_handler_that_hangs_is_cut_off_by_the_job_timeout_and_retried() {
         }
     );
 }
+
+#[tokio::test]
+async fn the_last_delivery_the_broker_allows_is_refused_with_a_result() {
+    let settings = settings(&[("FLEET__TOPOLOGY__DELIVERY_LIMIT", "4")]);
+    let executor = executor(&settings, test_kinds());
+    let delivered = |count: i64| {
+        let mut delivery = incoming(job("j-9", JobSpec::Noop(Default::default())), "j-9", None);
+        let mut headers = FieldTable::default();
+        headers.insert(DELIVERY_COUNT_HEADER.into(), AMQPValue::LongLongInt(count));
+        delivery.properties = delivery.properties.with_headers(headers);
+        delivery
+    };
+
+    let still_allowed = executor.execute(&delivered(3)).await;
+    let last = executor.execute(&delivered(4)).await;
+
+    assert_eq!(still_allowed.verdict, Verdict::Succeeded);
+    assert_eq!(
+        last.verdict,
+        Verdict::DeadLettered(ErrorClass::DeliveryLimit)
+    );
+    let error = result_of(&last).error.unwrap();
+    assert!(
+        error.message.starts_with("delivered 5 times"),
+        "{}",
+        error.message
+    );
+}
