@@ -382,7 +382,7 @@ impl Executor {
         let delay = self.settings.retry_delay(attempt);
         let expiration = jittered(delay);
 
-        let mut headers = incoming.properties.headers().clone().unwrap_or_default();
+        let mut headers = copied_headers(&incoming.properties);
         headers.insert(ATTEMPT_HEADER.into(), string(&(attempt + 1).to_string()));
         headers.insert(DELAY_HEADER.into(), string(&delay.as_millis().to_string()));
         let properties = incoming
@@ -459,7 +459,7 @@ impl Executor {
     }
 
     fn dead_letter_copy(&self, incoming: &Incoming, error: &JobError, attempts: u32) -> Outgoing {
-        let mut headers = incoming.properties.headers().clone().unwrap_or_default();
+        let mut headers = copied_headers(&incoming.properties);
         headers.insert(headers::REASON.into(), string(error.class.as_str()));
         headers.insert(
             headers::ERROR.into(),
@@ -528,6 +528,17 @@ impl Executor {
         };
         std::iter::once(result).chain(reply).collect()
     }
+}
+
+/// The headers of a delivery for a copy published anew, without the count of deliveries
+/// that the broker keeps for the original: a retry copy is a new message and starts at 0.
+fn copied_headers(properties: &BasicProperties) -> FieldTable {
+    let mut copy = FieldTable::default();
+    let headers = properties.headers().iter().flat_map(|table| table.inner());
+    for (key, value) in headers.filter(|(key, _)| key.as_str() != DELIVERY_COUNT_HEADER) {
+        copy.insert(key.clone(), value.clone());
+    }
+    copy
 }
 
 /// The text of a panic payload, when it is a string.

@@ -322,3 +322,20 @@ async fn the_last_delivery_the_broker_allows_is_refused_with_a_result() {
         error.message
     );
 }
+
+#[tokio::test]
+async fn a_retry_copy_does_not_inherit_the_delivery_count_of_the_original() {
+    let settings = settings(&[]);
+    let mut delivery = incoming(job("j-10", fail(5, false)), "j-10", None);
+    let mut headers = FieldTable::default();
+    headers.insert(DELIVERY_COUNT_HEADER.into(), AMQPValue::LongLongInt(3));
+    headers.insert("x-backend-trace".into(), string("kept"));
+    delivery.properties = delivery.properties.with_headers(headers);
+
+    let settlement = executor(&settings, test_kinds()).execute(&delivery).await;
+
+    let copy = &settlement.messages[0];
+    assert_eq!(copy.role, Role::Retry);
+    assert_eq!(header(copy, DELIVERY_COUNT_HEADER), None);
+    assert_eq!(header(copy, "x-backend-trace").as_deref(), Some("kept"));
+}
