@@ -180,10 +180,19 @@ async fn publish_samples(
     let publisher = JobPublisher::new(connection, names).await?;
     publisher.publish_many(&jobs, 256).await?;
 
+    let job_body = |id: &str, kind: &str, params: &str| {
+        format!(
+            r#"{{"version":1,"id":"{id}","account":"studio-a","kind":"{kind}","params":{params}}}"#
+        )
+        .into_bytes()
+    };
     let poison: [(&str, Vec<u8>); 4] = [
         ("not-json", b"this is not json".to_vec()),
-        ("unknown-kind", br#"{"version":1,"id":"p2","account":"studio-a","kind":"file.melt","params":{}}"#.to_vec()),
-        ("bad-params", br#"{"version":1,"id":"p3","account":"studio-a","kind":"test.sleep","params":{"millis":"soon"}}"#.to_vec()),
+        ("unknown-kind", job_body("p2", "file.melt", "{}")),
+        (
+            "bad-params",
+            job_body("p3", "test.sleep", r#"{"millis":"soon"}"#),
+        ),
         ("too-large", vec![b' '; 300 * 1024]),
     ];
     for (id, body) in &poison {
