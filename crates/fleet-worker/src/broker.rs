@@ -11,7 +11,7 @@ use lapin::options::{
 };
 use lapin::types::{AMQPValue, FieldTable, LongString};
 use lapin::uri::AMQPUri;
-use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
+use lapin::{Acker, BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
 use secrecy::ExposeSecret;
 
 use crate::config::Settings;
@@ -184,6 +184,12 @@ impl ResultReader {
     /// The next result (acked), waiting at most `timeout`. A body that is not a result is
     /// acked and skipped with a warning.
     pub async fn next(&mut self, timeout: Duration) -> Result<JobResult, BrokerError> {
+        self.next_unacked(timeout).await?.ack().await
+    }
+
+    /// The next result, not yet acked: the caller acks it once it has handled it, so that a
+    /// result it could not handle goes back to the queue.
+    pub async fn next_unacked(&mut self, timeout: Duration) -> Result<Received, BrokerError> {
         use futures::StreamExt;
 
         loop {
@@ -191,11 +197,31 @@ impl ResultReader {
                 .await
                 .map_err(|_| BrokerError::Timeout(timeout))?
                 .ok_or(BrokerError::Timeout(timeout))??;
-            delivery.acker.ack(BasicAckOptions::default()).await?;
             match JobResult::from_body(&delivery.data) {
-                Ok(result) => return Ok(result),
-                Err(error) => tracing::warn!(%error, "skipping a message that is not a result"),
+                Ok(result) => {
+                    let acker = delivery.acker;
+                    return Ok(Received { result, acker });
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "skipping a message that is not a result");
+                    delivery.acker.ack(BasicAckOptions::default()).await?;
+                }
             }
         }
+    }
+}
+
+/// A result taken from a queue and not yet acked.
+pub struct Received {
+    /// The result.
+    pub result: JobResult,
+    acker: Acker,
+}
+
+impl Received {
+    /// Acks the result's message and hands the result over.
+    pub async fn ack(self) -> Result<JobResult, BrokerError> {
+        self.acker.ack(BasicAckOptions::default()).await?;
+        Ok(self.result)
     }
 }

@@ -118,6 +118,9 @@ impl Worker {
     /// Returns once running jobs have finished or the grace period has passed.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), WorkerError> {
         let uri = broker::broker_uri(&self.settings)?;
+        if self.settings.accounts.is_empty() {
+            tracing::warn!("no service account configured; only unrouted jobs are consumed");
+        }
         let min_backoff = Duration::from_millis(self.settings.broker.reconnect_min_ms);
         let max_backoff = Duration::from_millis(self.settings.broker.reconnect_max_ms);
         let mut backoff = min_backoff;

@@ -1,5 +1,6 @@
 //! Operator tools: `fleet topology apply`, `fleet enqueue` and `fleet results`.
 
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -112,16 +113,26 @@ pub async fn results(config: Option<&Path>, args: ResultsArgs) -> anyhow::Result
     let mut reader = ResultReader::consume(&channel, &queue).await?;
 
     let idle = Duration::from_secs(args.idle_secs);
+    let mut stdout = std::io::stdout().lock();
     let mut count = 0;
     while args.max.is_none_or(|max| count < max) {
-        match reader.next(idle).await {
-            Ok(result) => {
-                println!("{}", serde_json::to_string(&result)?);
-                count += 1;
-            }
+        let received = match reader.next_unacked(idle).await {
+            Ok(received) => received,
             Err(BrokerError::Timeout(_)) => break,
             Err(error) => return Err(error.into()),
+        };
+
+        // A result is acked only once its line is written: when the reader of our output
+        // goes away (`fleet results | head`), the unwritten results stay in the queue.
+        let line = serde_json::to_string(&received.result)?;
+        if writeln!(stdout, "{line}")
+            .and_then(|()| stdout.flush())
+            .is_err()
+        {
+            break;
         }
+        received.ack().await?;
+        count += 1;
     }
     eprintln!("{count} results");
     let _ = connection.close(200, "done".into()).await;
