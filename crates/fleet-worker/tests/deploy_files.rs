@@ -3,7 +3,8 @@
 //! - Every `fleet_*` metric that a dashboard or a Prometheus rules file names is exported by
 //!   [`Metrics`], and every alert carries `for`, a severity and its annotations.
 //! - `deploy/rabbitmq/definitions.json` holds exactly the exchanges, queues, arguments and
-//!   bindings that [`fleet_worker::topology::declare`] declares for the same settings.
+//!   bindings of [`fleet_worker::topology::plan`], which is what
+//!   [`fleet_worker::topology::declare`] declares, for the same settings.
 //! - The Kubernetes manifests load as a pod would load them: the ConfigMap's `fleet.toml`
 //!   with the Deployment's environment is a valid configuration, the probes and scrape
 //!   annotations use the metrics port it sets, and KEDA scales on the queues it serves.
@@ -11,10 +12,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use fleet_worker::topology::{Names, DELAY_HEADER};
+use fleet_worker::topology::{self, Argument, Arguments, Names};
 use fleet_worker::{Metrics, Settings};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Map, Value};
 
 /// The account of the example files.
 const ALIAS: &str = "studio-a";
@@ -331,115 +332,75 @@ fn default_settings() -> Settings {
     Settings::load_from(None, Some(environment)).expect("default settings with one account")
 }
 
-fn quorum() -> Value {
-    json!({"x-queue-type": "quorum"})
+/// `arguments` as the JSON object a definitions file holds.
+fn arguments_json(arguments: &Arguments) -> Value {
+    let object: Map<String, Value> = arguments
+        .iter()
+        .map(|(key, value)| {
+            let value = match value {
+                Argument::Text(text) => Value::from(text.as_str()),
+                Argument::Integer(number) => Value::from(*number),
+            };
+            (key.clone(), value)
+        })
+        .collect();
+    Value::Object(object)
 }
 
-/// The arguments of an account queue and of the unrouted queue, as topology.rs declares
-/// them.
-fn job_queue_arguments(names: &Names, settings: &Settings) -> Value {
-    json!({
-        "x-queue-type": "quorum",
-        "x-delivery-limit": settings.topology.delivery_limit,
-        "x-dead-letter-exchange": names.dead(),
-        "x-dead-letter-strategy": "at-least-once",
-        "x-overflow": "reject-publish",
-    })
-}
-
-/// The arguments of a retry delay queue of `millis`, as topology.rs declares them.
-fn delay_queue_arguments(names: &Names, millis: u128) -> Value {
-    json!({
-        "x-queue-type": "quorum",
-        "x-message-ttl": u64::try_from(millis).expect("delay"),
-        "x-dead-letter-exchange": names.jobs_exchange(),
-        "x-dead-letter-strategy": "at-least-once",
-        "x-overflow": "reject-publish",
-    })
-}
-
+/// A binding: source exchange, destination queue, routing key and arguments.
 type Binding = (String, String, String, Value);
 
 /// Broker objects: queues with their arguments, exchanges with their type and arguments,
-/// and bindings (source, queue, key, arguments) in debug form.
+/// and bindings, sorted so that the order of either side does not matter but a duplicate
+/// does.
 struct Topology {
     queues: BTreeMap<String, Value>,
     exchanges: BTreeMap<String, (String, Value)>,
-    bindings: BTreeSet<String>,
+    bindings: Vec<String>,
 }
 
-/// What topology.rs declares for `settings`.
-fn declared(settings: &Settings) -> Topology {
-    let names = Names::new(settings.topology.prefix.as_str());
+/// What [`topology::plan`] declares for `settings`.
+fn planned(settings: &Settings) -> Topology {
+    let plan = topology::plan(settings);
+
     let mut queues = BTreeMap::new();
-    queues.insert(names.dead(), quorum());
-    queues.insert(names.unrouted(), job_queue_arguments(&names, settings));
-    for alias in settings.accounts.keys() {
-        queues.insert(
-            names.account_queue(alias),
-            job_queue_arguments(&names, settings),
+    for queue in plan.queues() {
+        let previous = queues.insert(queue.name.clone(), arguments_json(&queue.arguments));
+        assert!(
+            previous.is_none(),
+            "the plan declares queue {} twice",
+            queue.name
         );
     }
-    for delay in settings.retry_delays() {
-        queues.insert(
-            names.delay_queue(delay),
-            delay_queue_arguments(&names, delay.as_millis()),
-        );
-    }
-    queues.insert(names.results_default(), quorum());
 
-    let none = || json!({});
     let mut exchanges = BTreeMap::new();
-    exchanges.insert(names.dead(), ("fanout".to_string(), none()));
-    exchanges.insert(names.unrouted(), ("fanout".to_string(), none()));
-    exchanges.insert(
-        names.jobs_exchange(),
-        (
-            "direct".to_string(),
-            json!({"alternate-exchange": names.unrouted()}),
-        ),
-    );
-    exchanges.insert(names.retry_exchange(), ("headers".to_string(), none()));
-    exchanges.insert(names.results_unrouted(), ("fanout".to_string(), none()));
-    exchanges.insert(
-        names.results_exchange(),
-        (
-            "topic".to_string(),
-            json!({"alternate-exchange": names.results_unrouted()}),
-        ),
-    );
+    for exchange in plan.exchanges() {
+        let declared = (
+            exchange.kind.as_str().to_string(),
+            arguments_json(&exchange.arguments),
+        );
+        let previous = exchanges.insert(exchange.name.clone(), declared);
+        assert!(
+            previous.is_none(),
+            "the plan declares exchange {} twice",
+            exchange.name
+        );
+    }
 
-    let mut bindings: Vec<Binding> = vec![
-        (names.dead(), names.dead(), String::new(), none()),
-        (names.unrouted(), names.unrouted(), String::new(), none()),
-        (
-            names.results_unrouted(),
-            names.results_default(),
-            String::new(),
-            none(),
-        ),
-    ];
-    for alias in settings.accounts.keys() {
-        bindings.push((
-            names.jobs_exchange(),
-            names.account_queue(alias),
-            alias.clone(),
-            none(),
-        ));
-    }
-    for delay in settings.retry_delays() {
-        let millis = delay.as_millis().to_string();
-        bindings.push((
-            names.retry_exchange(),
-            names.delay_queue(delay),
-            String::new(),
-            json!({"x-match": "all", DELAY_HEADER: millis}),
-        ));
-    }
-    let bindings = bindings
-        .into_iter()
-        .map(|binding| format!("{binding:?}"))
+    let mut bindings: Vec<String> = plan
+        .bindings()
+        .map(|binding| {
+            let binding: Binding = (
+                binding.exchange.clone(),
+                binding.queue.clone(),
+                binding.routing_key.clone(),
+                arguments_json(&binding.arguments),
+            );
+            format!("{binding:?}")
+        })
         .collect();
+    bindings.sort();
+
     Topology {
         queues,
         exchanges,
@@ -453,30 +414,20 @@ fn text<'a>(value: &'a Value, key: &str) -> &'a str {
         .unwrap_or_else(|| panic!("`{key}` missing in {value}"))
 }
 
-#[test]
-fn rabbitmq_definitions_match_the_declared_topology() {
-    let settings = default_settings();
-    assert_eq!(
-        settings.accounts.keys().collect::<Vec<_>>(),
-        vec![ALIAS],
-        "the example has one account"
-    );
-    let expected = declared(&settings);
-    let definitions = json_file(&repo().join("deploy/rabbitmq/definitions.json"));
-    let vhost = "/";
-
-    let mut found_queues = BTreeMap::new();
+/// What `definitions` (a RabbitMQ definitions export) holds for `vhost`, after checking
+/// that every object is durable and every binding goes to a queue.
+fn defined(definitions: &Value, vhost: &str) -> Topology {
+    let mut queues = BTreeMap::new();
     for queue in definitions["queues"].as_array().expect("queues") {
         let name = text(queue, "name");
         assert_eq!(text(queue, "vhost"), vhost, "queue {name}");
         assert_eq!(queue["durable"], true, "queue {name} must be durable");
         assert_eq!(queue["auto_delete"], false, "queue {name}");
-        let previous = found_queues.insert(name.to_string(), queue["arguments"].clone());
+        let previous = queues.insert(name.to_string(), queue["arguments"].clone());
         assert!(previous.is_none(), "queue {name} is defined twice");
     }
-    assert_eq!(found_queues, expected.queues, "queues and their arguments");
 
-    let mut found_exchanges = BTreeMap::new();
+    let mut exchanges = BTreeMap::new();
     for exchange in definitions["exchanges"].as_array().expect("exchanges") {
         let name = text(exchange, "name");
         assert_eq!(text(exchange, "vhost"), vhost, "exchange {name}");
@@ -484,14 +435,11 @@ fn rabbitmq_definitions_match_the_declared_topology() {
         assert_eq!(exchange["auto_delete"], false, "exchange {name}");
         assert_eq!(exchange["internal"], false, "exchange {name}");
         let kind = text(exchange, "type").to_string();
-        found_exchanges.insert(name.to_string(), (kind, exchange["arguments"].clone()));
+        let previous = exchanges.insert(name.to_string(), (kind, exchange["arguments"].clone()));
+        assert!(previous.is_none(), "exchange {name} is defined twice");
     }
-    assert_eq!(
-        found_exchanges, expected.exchanges,
-        "exchanges, types and arguments"
-    );
 
-    let mut found_bindings = BTreeSet::new();
+    let mut bindings = Vec::new();
     for binding in definitions["bindings"].as_array().expect("bindings") {
         assert_eq!(text(binding, "vhost"), vhost);
         assert_eq!(text(binding, "destination_type"), "queue");
@@ -501,9 +449,36 @@ fn rabbitmq_definitions_match_the_declared_topology() {
             text(binding, "routing_key").to_string(),
             binding["arguments"].clone(),
         );
-        found_bindings.insert(format!("{found:?}"));
+        bindings.push(format!("{found:?}"));
     }
-    assert_eq!(found_bindings, expected.bindings, "bindings");
+    bindings.sort();
+
+    Topology {
+        queues,
+        exchanges,
+        bindings,
+    }
+}
+
+#[test]
+fn rabbitmq_definitions_match_the_declared_topology() {
+    let settings = default_settings();
+    assert_eq!(
+        settings.accounts.keys().collect::<Vec<_>>(),
+        vec![ALIAS],
+        "the example has one account"
+    );
+    let expected = planned(&settings);
+    let definitions = json_file(&repo().join("deploy/rabbitmq/definitions.json"));
+    let found = defined(&definitions, "/");
+
+    // Compared part by part so that a failure names what differs.
+    assert_eq!(found.queues, expected.queues, "queues and their arguments");
+    assert_eq!(
+        found.exchanges, expected.exchanges,
+        "exchanges, types and arguments"
+    );
+    assert_eq!(found.bindings, expected.bindings, "bindings");
 }
 
 #[test]
