@@ -49,6 +49,22 @@ impl InProcessWorker {
         get_text(&format!("{}/metrics", self.base_url)).await
     }
 
+    /// Reads `/metrics` until `settled` holds for the page, at most `timeout`; returns the
+    /// last page read either way, for the caller's assertions to judge.
+    ///
+    /// A job is counted when its delivery is acked, a moment after its result is confirmed,
+    /// so a test that has all its results waits here rather than for a fixed time.
+    pub async fn metrics_when(&self, settled: impl Fn(&str) -> bool, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let page = self.metrics().await;
+            if settled(&page) || Instant::now() >= deadline {
+                return page;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits until `/readyz` answers 200, at most `timeout`; returns whether it did.
     pub async fn wait_ready(&self, timeout: Duration) -> bool {
         wait_ready(&self.base_url, timeout).await

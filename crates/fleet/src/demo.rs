@@ -89,8 +89,8 @@ pub async fn run(config: Option<&Path>, args: DemoArgs) -> anyhow::Result<ExitCo
     let results_queue = format!("{}.results.demo", settings.topology.prefix);
     let mut reader = ResultReader::bind(&connection, &names, &results_queue, "#").await?;
 
-    let (metrics_url, shutdown, worker) = start_worker(settings.clone()).await?;
-    println!("worker running; metrics at {metrics_url}");
+    let worker = start_worker(settings.clone()).await?;
+    println!("worker running; metrics at {}", worker.metrics_url);
 
     let started = Instant::now();
     let expected = publish_samples(&connection, &names, args.jobs).await?;
@@ -103,10 +103,13 @@ pub async fn run(config: Option<&Path>, args: DemoArgs) -> anyhow::Result<ExitCo
     )
     .await;
     let elapsed = started.elapsed();
-    let page = reqwest::get(&metrics_url).await?.text().await?;
 
-    shutdown.cancel();
-    worker.await.context("worker task")??;
+    // A job is counted once its delivery is acked, which comes after its result is
+    // published: the worker is drained before its page is read, so every job is counted.
+    worker.stop.cancel();
+    worker.task.await.context("worker task")??;
+    let page = reqwest::get(&worker.metrics_url).await?.text().await?;
+    worker.metrics_stop.cancel();
     let _ = channel
         .queue_delete(results_queue.as_str().into(), Default::default())
         .await;
@@ -121,23 +124,37 @@ pub async fn run(config: Option<&Path>, args: DemoArgs) -> anyhow::Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
-type WorkerTask = tokio::task::JoinHandle<Result<(), fleet_worker::WorkerError>>;
+/// The demo's worker, run in this process, with its metrics port.
+struct DemoWorker {
+    /// The worker's `/metrics` page.
+    metrics_url: String,
+    /// Stops the worker: it drains its running jobs and returns.
+    stop: CancellationToken,
+    /// Stops the metrics port, which outlives the worker so its last figures can be read.
+    metrics_stop: CancellationToken,
+    task: tokio::task::JoinHandle<Result<(), fleet_worker::WorkerError>>,
+}
 
-async fn start_worker(
-    settings: Settings,
-) -> anyhow::Result<(String, CancellationToken, WorkerTask)> {
+async fn start_worker(settings: Settings) -> anyhow::Result<DemoWorker> {
     let mut handlers = Handlers::new();
     handlers.register_test_kinds();
     let listener = Metrics::bind(settings.metrics.listen).await?;
-    let url = format!("http://{}/metrics", listener.local_addr()?);
+    let metrics_url = format!("http://{}/metrics", listener.local_addr()?);
 
     let worker = Worker::new(settings, handlers);
     let metrics = worker.metrics();
-    let shutdown = CancellationToken::new();
-    let stopped = shutdown.clone();
+    let metrics_stop = CancellationToken::new();
+    let stopped = metrics_stop.clone();
     tokio::spawn(async move { metrics.serve(listener, stopped.cancelled_owned()).await });
-    let task = tokio::spawn(worker.run(shutdown.clone()));
-    Ok((url, shutdown, task))
+
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(worker.run(stop.clone()));
+    Ok(DemoWorker {
+        metrics_url,
+        stop,
+        metrics_stop,
+        task,
+    })
 }
 
 /// Publishes the sample mix and returns how many results to expect.

@@ -6,6 +6,7 @@ use std::time::Duration;
 use fleet_protocol::kinds::{FailParams, NoopParams, SleepParams};
 use fleet_protocol::{Job, JobId, JobSpec};
 use fleet_tests::{Collected, InProcessWorker, ResultCollector, TestBed};
+use fleet_worker::metrics::sum_samples;
 
 /// `n` jobs of `spec` for `account`, with ids `<prefix>-<i>`.
 pub fn jobs(prefix: &str, account: &str, n: usize, spec: JobSpec) -> Vec<Job> {
@@ -56,9 +57,9 @@ pub async fn run_batch(bed: &TestBed, batch: &[Job]) -> (Collected, String) {
             Duration::from_millis(300),
         )
         .await;
-    // The counters move at the ack, a moment after the result's confirm.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let page = worker.metrics().await;
+    // Every job ended, so every job is counted once its ack is through.
+    let counted = |page: &str| sum_samples(page, "fleet_jobs_total", &[]) >= batch.len() as f64;
+    let page = worker.metrics_when(counted, Duration::from_secs(10)).await;
     worker.stop().await.expect("the worker stops cleanly");
 
     let missing: Vec<_> = collected.missing(&expected).take(5).collect();

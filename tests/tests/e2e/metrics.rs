@@ -48,9 +48,12 @@ async fn metrics_after_a_run_match_what_happened() {
         )
         .await;
     assert_eq!(collected.missing(&expected).count(), 0);
-    // Acks follow the results' confirms by a moment; the counters are bumped at the ack.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let page = worker.metrics().await;
+    // 34 successes and 5 failures: all 39 jobs counted, none in flight.
+    let settled = |page: &str| {
+        sum_samples(page, "fleet_jobs_total", &[]) >= 39.0
+            && sum_samples(page, "fleet_jobs_in_flight", &[]) == 0.0
+    };
+    let page = worker.metrics_when(settled, Duration::from_secs(10)).await;
 
     let jobs_total = |labels: &[(&str, &str)]| sum_samples(&page, "fleet_jobs_total", labels);
     assert_eq!(jobs_total(&[("outcome", "succeeded")]), 34.0);
